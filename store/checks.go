@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// NodeCheck is the monitoring state of one node:
+// dotm::checks::nodes::<node>, a JSON string with expiry.
+type NodeCheck struct {
+	Node              string `json:"node"`
+	Status            string `json:"status"`
+	LastCheck         int64  `json:"last_check"`
+	LastStatusChange  int64  `json:"last_status_change"`
+	StatusInformation string `json:"status_information"`
+	// ServicesAlerts maps a process to the worst state of its checks;
+	// OtherAlerts holds non-OK checks that map to no service.
+	ServicesAlerts map[string]string `json:"services_alerts"`
+	OtherAlerts    map[string]string `json:"other_alerts"`
+}
+
+// ServiceCheck is one service check of a node, an element of the JSON
+// list dotm::checks::services::<node>.
+type ServiceCheck struct {
+	Node              string `json:"node"`
+	Service           string `json:"service"`
+	Status            string `json:"status"`
+	LastCheck         int64  `json:"last_check"`
+	LastStatusChange  int64  `json:"last_status_change"`
+	StatusInformation string `json:"status_information"`
+	// Mapping is the process the check was mapped to, "" if none.
+	Mapping string `json:"mapping"`
+}
+
+// SetChecks replaces a node's monitoring data; both keys expire after ttl.
+func (s *Store) SetChecks(ctx context.Context, nc NodeCheck, checks []ServiceCheck, ttl time.Duration) error {
+	nb, err := json.Marshal(nc)
+	if err != nil {
+		return err
+	}
+	list := make([]any, len(checks))
+	for i, c := range checks {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		list[i] = string(b)
+	}
+	lk := serviceChecksKey(nc.Node)
+	err = s.tx(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, nodeChecksKey(nc.Node), nb, ttl)
+		p.Del(ctx, lk)
+		if len(list) > 0 {
+			p.RPush(ctx, lk, list...)
+			p.Expire(ctx, lk, ttl)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write checks of node %s: %w", nc.Node, err)
+	}
+	return nil
+}
+
+// Checks reads a node's monitoring data. ok is false when there is none
+// (never monitored, or expired).
+func (s *Store) Checks(ctx context.Context, node string) (nc NodeCheck, checks []ServiceCheck, ok bool, err error) {
+	var nodeCmd *redis.StringCmd
+	var listCmd *redis.StringSliceCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		nodeCmd = p.Get(ctx, nodeChecksKey(node))
+		listCmd = p.LRange(ctx, serviceChecksKey(node), 0, -1)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nc, nil, false, fmt.Errorf("read checks of node %s: %w", node, err)
+	}
+	raw, err := nodeCmd.Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return nc, nil, false, fmt.Errorf("read checks of node %s: %w", node, err)
+	default:
+		if err := json.Unmarshal([]byte(raw), &nc); err != nil {
+			return nc, nil, false, fmt.Errorf("node checks of %s are not valid JSON: %w", node, err)
+		}
+		ok = true
+	}
+	for i, item := range listCmd.Val() {
+		var c ServiceCheck
+		if err := json.Unmarshal([]byte(item), &c); err != nil {
+			return nc, nil, ok, fmt.Errorf("service check %d of node %s is not valid JSON: %w", i, node, err)
+		}
+		checks = append(checks, c)
+	}
+	return nc, checks, ok || len(checks) > 0, nil
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// SettingValue is a setting with what is stored for it.
+type SettingValue struct {
+	*Setting
+	Stored Value // what dotm::config::<name> holds, when IsSet
+	IsSet  bool
+}
+
+// Value is the value in effect: the stored one merged over the default.
+func (sv SettingValue) Value() Value { return sv.Effective(sv.Stored, sv.IsSet) }
+
+// Config reads every setting in one round trip.
+func (s *Store) Config(ctx context.Context) ([]SettingValue, error) {
+	all := Settings()
+	type read struct {
+		str  *redis.StringCmd
+		list *redis.StringSliceCmd
+		hash *redis.MapStringStringCmd
+	}
+	reads := make([]read, len(all))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, st := range all {
+			k := configKey(st.Name)
+			switch st.Kind {
+			case Text:
+				reads[i].str = p.Get(ctx, k)
+			case List:
+				reads[i].list = p.LRange(ctx, k, 0, -1)
+			case Hash:
+				reads[i].hash = p.HGetAll(ctx, k)
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	out := make([]SettingValue, len(all))
+	for i, st := range all {
+		sv := SettingValue{Setting: st}
+		r := reads[i]
+		switch {
+		case r.str != nil:
+			if v, err := r.str.Result(); err == nil {
+				sv.Stored.Text, sv.IsSet = v, true
+			} else if !errors.Is(err, redis.Nil) {
+				return nil, fmt.Errorf("read setting %s: %w (is %s a string?)", st.Name, err, configKey(st.Name))
+			}
+		case r.list != nil:
+			if err := r.list.Err(); err != nil {
+				return nil, fmt.Errorf("read setting %s: %w (is %s a list?)", st.Name, err, configKey(st.Name))
+			}
+			sv.Stored.List, sv.IsSet = r.list.Val(), len(r.list.Val()) > 0
+		case r.hash != nil:
+			if err := r.hash.Err(); err != nil {
+				return nil, fmt.Errorf("read setting %s: %w (is %s a hash?)", st.Name, err, configKey(st.Name))
+			}
+			sv.Stored.Hash, sv.IsSet = r.hash.Val(), len(r.hash.Val()) > 0
+		}
+		out[i] = sv
+	}
+	return out, nil
+}
+
+// SetSetting stores a value (validated by the caller through ParseValue)
+// atomically, replacing what was there.
+func (s *Store) SetSetting(ctx context.Context, st *Setting, v Value) error {
+	if err := st.Validate(v); err != nil {
+		return err
+	}
+	k := configKey(st.Name)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, k)
+		switch st.Kind {
+		case Text:
+			p.Set(ctx, k, v.Text, 0)
+		case List:
+			if len(v.List) > 0 {
+				p.RPush(ctx, k, toAny(v.List)...)
+			}
+		case Hash:
+			if len(v.Hash) > 0 {
+				p.HSet(ctx, k, v.Hash)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store setting %s: %w", st.Name, err)
+	}
+	return nil
+}
+
+// UnsetSetting deletes a stored value, so the default applies again.
+func (s *Store) UnsetSetting(ctx context.Context, st *Setting) error {
+	if err := s.rdb.Del(ctx, configKey(st.Name)).Err(); err != nil {
+		return fmt.Errorf("unset setting %s: %w", st.Name, err)
+	}
+	return nil
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}

@@ -1,0 +1,316 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Service is a listening TCP port of a node: dotm::services::<node>::<port>.
+type Service struct {
+	Node    string
+	Port    int
+	Process string
+	// FirstSeen, LastSeen and LastConnection (when an incoming connection
+	// was last seen) are unix seconds; 0 means never.
+	FirstSeen      int64
+	LastSeen       int64
+	LastConnection int64
+	// AlertStatus is the worst state of the checks mapped to the service
+	// (OK, WARNING, CRITICAL, UNKNOWN), empty when none maps.
+	AlertStatus string
+	// Age is "fresh" or "old" (not seen within the aging setting).
+	Age string
+}
+
+// Connection is the aggregate of the sockets between a node and one
+// remote on one port: dotm::connections::<node>::<port>::<remote>.
+type Connection struct {
+	Node string
+	// Port is the key's port part: the local service port for incoming
+	// connections, the remote port for outgoing ones ("high" for an
+	// ephemeral one).
+	Port string
+	// Remote is the key's remote part: a node name, an IP or "Internet".
+	Remote         string
+	Process        string
+	Connections    int
+	FirstSeen      int64
+	LastSeen       int64
+	LastConnection int64
+	Direction      string // "in" or "out"
+	RemoteHost     string
+	RemotePort     string // a number or "high"
+	LocalPort      string
+	// LocalService marks a loopback connection between two processes of
+	// the node, naming the service port it reached.
+	LocalService string
+}
+
+// Connection directions.
+const (
+	In  = "in"
+	Out = "out"
+)
+
+// Hash fields of services and connections.
+const (
+	fProcess        = "process"
+	fFirstSeen      = "first_seen"
+	fLastSeen       = "last_seen"
+	fLastConnection = "last_connection"
+	fAlertStatus    = "alert_status"
+	fAge            = "age"
+	fConnections    = "connections"
+	fDirection      = "direction"
+	fRemoteHost     = "remote_host"
+	fRemotePort     = "remote_port"
+	fLocalPort      = "local_port"
+	fLocalService   = "local_service"
+)
+
+func (sv Service) key() string { return serviceKey(sv.Node, strconv.Itoa(sv.Port)) }
+
+func (sv Service) fields() []any {
+	f := []any{
+		fProcess, sv.Process,
+		fFirstSeen, itoa(sv.FirstSeen),
+		fLastSeen, itoa(sv.LastSeen),
+		fLastConnection, itoa(sv.LastConnection),
+	}
+	if sv.AlertStatus != "" {
+		f = append(f, fAlertStatus, sv.AlertStatus)
+	}
+	if sv.Age != "" {
+		f = append(f, fAge, sv.Age)
+	}
+	return f
+}
+
+func serviceFromHash(node string, port int, h map[string]string) Service {
+	return Service{
+		Node: node, Port: port,
+		Process:        h[fProcess],
+		FirstSeen:      atoi64(h[fFirstSeen]),
+		LastSeen:       atoi64(h[fLastSeen]),
+		LastConnection: atoi64(h[fLastConnection]),
+		AlertStatus:    h[fAlertStatus],
+		Age:            h[fAge],
+	}
+}
+
+func (c Connection) key() string { return connectionKey(c.Node, c.Port, c.Remote) }
+
+func (c Connection) fields() []any {
+	f := []any{
+		fProcess, c.Process,
+		fConnections, strconv.Itoa(c.Connections),
+		fFirstSeen, itoa(c.FirstSeen),
+		fLastSeen, itoa(c.LastSeen),
+		fLastConnection, itoa(c.LastConnection),
+		fDirection, c.Direction,
+		fRemoteHost, c.RemoteHost,
+		fRemotePort, c.RemotePort,
+		fLocalPort, c.LocalPort,
+	}
+	if c.LocalService != "" {
+		f = append(f, fLocalService, c.LocalService)
+	}
+	return f
+}
+
+func connectionFromHash(node, port, remote string, h map[string]string) Connection {
+	n, _ := strconv.Atoi(h[fConnections])
+	return Connection{
+		Node: node, Port: port, Remote: remote,
+		Process:        h[fProcess],
+		Connections:    n,
+		FirstSeen:      atoi64(h[fFirstSeen]),
+		LastSeen:       atoi64(h[fLastSeen]),
+		LastConnection: atoi64(h[fLastConnection]),
+		Direction:      h[fDirection],
+		RemoteHost:     h[fRemoteHost],
+		RemotePort:     h[fRemotePort],
+		LocalPort:      h[fLocalPort],
+		LocalService:   h[fLocalService],
+	}
+}
+
+// ConnectionID names one connection key.
+type ConnectionID struct{ Port, Remote string }
+
+// NodeData is one node's fetch result, written by WriteNodeData in one go.
+type NodeData struct {
+	// Node carries the fetch fields (last_fetch, fetch_status, ips); the
+	// user's address and method are left as they are.
+	Node        Node
+	Services    []Service    // each replaces its key entirely
+	Connections []Connection // each replaces its key entirely
+	// DropServices and DropConnections are deleted: data the new fetch
+	// proves wrong (e.g. a connection now keyed by the remote's node name
+	// instead of its IP).
+	DropServices    []int
+	DropConnections []ConnectionID
+	// Resolver maps this node's IPs to its name.
+	Resolver map[string]string
+}
+
+// WriteNodeData writes a node's fetch result atomically (MULTI/EXEC): a
+// reader sees the node before or after, never half-written. On a Redis
+// Cluster see tx.
+func (s *Store) WriteNodeData(ctx context.Context, d NodeData) error {
+	name := d.Node.Name
+	if err := ValidateNodeName(name); err != nil {
+		return err
+	}
+	err := s.tx(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, nodeKey(name), d.Node.fetchFields()...)
+		for _, sv := range d.Services {
+			sv.Node = name
+			p.Del(ctx, sv.key())
+			p.HSet(ctx, sv.key(), sv.fields()...)
+		}
+		for _, c := range d.Connections {
+			c.Node = name
+			p.Del(ctx, c.key())
+			p.HSet(ctx, c.key(), c.fields()...)
+		}
+		for _, port := range d.DropServices {
+			p.Del(ctx, serviceKey(name, strconv.Itoa(port)))
+		}
+		for _, id := range d.DropConnections {
+			p.Del(ctx, connectionKey(name, id.Port, id.Remote))
+		}
+		for ip, node := range d.Resolver {
+			p.Set(ctx, resolverKey(ip), node, 0)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write data of node %s: %w", name, err)
+	}
+	return nil
+}
+
+// SetNodeStatus records a fetch result without data (a failed fetch): the
+// node's services and connections stay as they were.
+func (s *Store) SetNodeStatus(ctx context.Context, name string, lastFetch int64, status string) error {
+	err := s.rdb.HSet(ctx, nodeKey(name), fLastFetch, itoa(lastFetch), fFetchStatus, status).Err()
+	if err != nil {
+		return fmt.Errorf("record fetch status of node %s: %w", name, err)
+	}
+	return nil
+}
+
+// Services returns the services of one node ("" for all nodes), sorted by
+// node and port.
+func (s *Store) Services(ctx context.Context, node string) ([]Service, error) {
+	keys, err := s.scanKeys(ctx, keySvcPfx+nodePattern(node))
+	if err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	hashes, err := s.hgetAll(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read services: %w", err)
+	}
+	out := make([]Service, 0, len(keys))
+	for i, k := range keys {
+		n, port, ok := splitKey(strings.TrimPrefix(k, keySvcPfx))
+		p, err := strconv.Atoi(port)
+		if !ok || err != nil || len(hashes[i]) == 0 {
+			continue // not ours, or deleted since the scan
+		}
+		out = append(out, serviceFromHash(n, p, hashes[i]))
+	}
+	slices.SortFunc(out, func(a, b Service) int {
+		return cmp.Or(strings.Compare(a.Node, b.Node), cmp.Compare(a.Port, b.Port))
+	})
+	return out, nil
+}
+
+// Connections returns the connections of one node ("" for all nodes),
+// sorted by node, port and remote.
+func (s *Store) Connections(ctx context.Context, node string) ([]Connection, error) {
+	keys, err := s.scanKeys(ctx, keyConnPfx+nodePattern(node))
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	hashes, err := s.hgetAll(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read connections: %w", err)
+	}
+	out := make([]Connection, 0, len(keys))
+	for i, k := range keys {
+		n, rest, ok := splitKey(strings.TrimPrefix(k, keyConnPfx))
+		port, remote, ok2 := strings.Cut(rest, sep)
+		if !ok || !ok2 || len(hashes[i]) == 0 {
+			continue
+		}
+		out = append(out, connectionFromHash(n, port, remote, hashes[i]))
+	}
+	slices.SortFunc(out, func(a, b Connection) int {
+		return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.Port, b.Port),
+			strings.Compare(a.Remote, b.Remote))
+	})
+	return out, nil
+}
+
+// nodePattern is the SCAN pattern for one node's keys, or all nodes'.
+func nodePattern(node string) string {
+	if node == "" {
+		return "*"
+	}
+	return globEscape(node) + sep + "*"
+}
+
+// Resolver returns the whole IP → node map.
+func (s *Store) Resolver(ctx context.Context) (map[string]string, error) {
+	keys, err := s.scanKeys(ctx, keyResolver+"*")
+	if err != nil {
+		return nil, fmt.Errorf("list resolver entries: %w", err)
+	}
+	out := make(map[string]string, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	cmds := make([]*redis.StringCmd, len(keys))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.Get(ctx, k)
+		}
+		return nil
+	})
+	if err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("read resolver entries: %w", err)
+	}
+	for i, c := range cmds {
+		if v, err := c.Result(); err == nil {
+			out[strings.TrimPrefix(keys[i], keyResolver)] = v
+		}
+	}
+	return out, nil
+}
+
+// SetResolver replaces resolver entries: each IP maps to the node, and an
+// empty node deletes the entry (an IP that turned out to be ambiguous).
+func (s *Store) SetResolver(ctx context.Context, m map[string]string) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for ip, node := range m {
+			if node == "" {
+				p.Del(ctx, resolverKey(ip))
+			} else {
+				p.Set(ctx, resolverKey(ip), node, 0)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write resolver entries: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/gofrs/flock"
+	"github.com/redis/go-redis/v9"
+)
+
+// The embedded store is miniredis (an in-process implementation of nearly
+// all of Redis, including Lua, blocking pops and MULTI/EXEC) made durable:
+// it is loaded from a data file when opened and written back, atomically,
+// when it is closed or checkpointed. A flock on the directory keeps a
+// second process out while one has it open; the kernel drops that lock when
+// its holder dies, so a crashed run never leaves the store locked.
+//
+// Because the data file is replaced by rename only after it was written and
+// synced, a process killed at any moment leaves either the previous complete
+// state or the new complete state, never a mix.
+type embedded struct {
+	dir   string
+	lock  *flock.Flock
+	mr    *miniredis.Miniredis
+	dirty atomic.Bool
+	mu    sync.Mutex   // serialises save
+	gate  sync.RWMutex // commands hold it shared; save copies the keys holding it alone
+}
+
+const (
+	dataFile  = "dotm.db"
+	lockFile  = "lock"
+	ownerFile = "owner"
+)
+
+// DefaultDataDir is where the embedded store lives when no directory is
+// given: /var/lib/dotm for root, else $XDG_STATE_HOME/dotm
+// (~/.local/state/dotm).
+func DefaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/dotm"
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "dotm")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "dotm")
+	}
+	return filepath.Join(os.TempDir(), "dotm-"+strconv.Itoa(os.Getuid()))
+}
+
+func openEmbedded(ctx context.Context, opts Options) (*Store, error) {
+	dir := opts.DataDir
+	if dir == "" {
+		dir = DefaultDataDir()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w; choose another with --data-dir", dir, err)
+	}
+	e := &embedded{dir: dir, lock: flock.New(filepath.Join(dir, lockFile))}
+	if err := e.acquire(ctx, opts.LockWait); err != nil {
+		return nil, err
+	}
+	// Holding the lock, any temporary file is a leftover of a killed save.
+	tmps, _ := filepath.Glob(filepath.Join(dir, dataFile+".tmp-*"))
+	for _, f := range tmps {
+		_ = os.Remove(f)
+	}
+	e.mr = miniredis.NewMiniRedis()
+	e.mr.ClockTTL(true)
+	expired, err := e.load()
+	if err != nil {
+		e.release()
+		return nil, err
+	}
+	e.dirty.Store(expired > 0)
+	// Dialling once starts miniredis's listener-less server, which the
+	// dialer below then hands each connection to.
+	if c, err := e.mr.Dial(); err == nil {
+		c.Close()
+	}
+	rdb := redis.NewClient(&redis.Options{
+		Addr:            "embedded",
+		Dialer:          func(context.Context, string, string) (net.Conn, error) { return e.dial(), nil },
+		DisableIdentity: true,
+	})
+	rdb.AddHook(dirtyHook{e})
+	return &Store{rdb: rdb, emb: e, where: dir}, nil
+}
+
+// acquire takes the directory's lock, waiting up to wait for another
+// process to let go of it.
+func (e *embedded) acquire(ctx context.Context, wait time.Duration) error {
+	if wait <= 0 {
+		wait = DefaultLockWait
+	}
+	lctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	ok, err := e.lock.TryLockContext(lctx, 50*time.Millisecond)
+	if ok {
+		owner := fmt.Sprintf("pid %d: %s, since %s\n", os.Getpid(),
+			strings.Join(os.Args, " "), time.Now().Format(time.RFC3339))
+		_ = os.WriteFile(filepath.Join(e.dir, ownerFile), []byte(owner), 0o600)
+		return nil
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("lock data directory %s: %w", e.dir, err)
+	}
+	who, _ := os.ReadFile(filepath.Join(e.dir, ownerFile))
+	return fmt.Errorf("embedded store %s is in use by another dotm process (%s); gave up after %s. "+
+		"Let that run finish, wait longer with --lock-wait, or use a Redis server (--redis) "+
+		"when several processes must work at once", e.dir, strings.TrimSpace(string(who)), wait)
+}
+
+// dial connects a client to the embedded server in memory.
+func (e *embedded) dial() net.Conn {
+	client, server := net.Pipe()
+	e.mr.Server().ServeConn(newAsyncWriteConn(server))
+	return client
+}
+
+func (e *embedded) release() {
+	_ = os.Remove(filepath.Join(e.dir, ownerFile))
+	_ = e.lock.Unlock()
+}
+
+func (e *embedded) close() error {
+	err := e.save()
+	e.mr.Close()
+	e.release()
+	return err
+}
+
+// dirtyHook marks the embedded store changed whenever a command that is not
+// read-only goes through the client, so a read-only run rewrites nothing.
+type dirtyHook struct{ e *embedded }
+
+func (h dirtyHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h dirtyHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.mark(cmd)
+		h.e.gate.RLock()
+		defer h.e.gate.RUnlock()
+		return next(ctx, cmd)
+	}
+}
+
+func (h dirtyHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			h.mark(c)
+		}
+		h.e.gate.RLock()
+		defer h.e.gate.RUnlock()
+		return next(ctx, cmds)
+	}
+}
+
+func (h dirtyHook) mark(cmd redis.Cmder) {
+	if h.e.dirty.Load() {
+		return
+	}
+	switch name := strings.ToUpper(cmd.Name()); name {
+	case "MULTI", "EXEC", "PING", "HELLO", "SELECT", "CLIENT", "DISCARD", "WATCH", "UNWATCH":
+	default:
+		if !h.e.mr.IsReadOnlyCommand(name) {
+			h.e.dirty.Store(true)
+		}
+	}
+}

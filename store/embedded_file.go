@@ -1,0 +1,239 @@
+package store
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// The embedded store's data file: gzip-compressed JSON lines, a header
+// line, then one line per key. Expiry is stored as an absolute time, so a
+// key set to expire in an hour is gone when the store is opened two hours
+// later.
+const fileFormat = "dotm-embedded-store"
+const fileVersion = 1
+
+type fileHeader struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	Saved   int64  `json:"saved"`
+	Keys    int    `json:"keys"`
+}
+
+type fileKey struct {
+	Key      string             `json:"k"`
+	Type     string             `json:"t"`
+	String   string             `json:"s,omitempty"`
+	Hash     map[string]string  `json:"h,omitempty"`
+	List     []string           `json:"l,omitempty"`
+	Set      []string           `json:"m,omitempty"`
+	ZSet     map[string]float64 `json:"z,omitempty"`
+	ExpireMs int64              `json:"x,omitempty"` // unix milliseconds
+}
+
+// load reads the data file into miniredis and returns how many keys had
+// expired while the store was closed. A missing file is an empty store.
+func (e *embedded) load() (expired int, err error) {
+	path := filepath.Join(e.dir, dataFile)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("open embedded store %s: %w", path, err)
+	}
+	defer f.Close()
+	expired, err = e.read(f)
+	if err != nil {
+		return 0, fmt.Errorf("read embedded store %s: %w; the file is damaged: move it aside "+
+			"(dotm starts empty) or restore it from a backup", path, err)
+	}
+	return expired, nil
+}
+
+func (e *embedded) read(r io.Reader) (expired int, err error) {
+	zr, err := gzip.NewReader(bufio.NewReader(r))
+	if err != nil {
+		return 0, err
+	}
+	dec := json.NewDecoder(zr)
+	var h fileHeader
+	if err := dec.Decode(&h); err != nil {
+		return 0, fmt.Errorf("header: %w", err)
+	}
+	if h.Format != fileFormat || h.Version != fileVersion {
+		return 0, fmt.Errorf("not a %s file of version %d (format %q, version %d)",
+			fileFormat, fileVersion, h.Format, h.Version)
+	}
+	now := time.Now()
+	for n := 0; n < h.Keys; n++ {
+		var k fileKey
+		if err := dec.Decode(&k); err != nil {
+			return 0, fmt.Errorf("key %d of %d: %w", n+1, h.Keys, err)
+		}
+		var ttl time.Duration
+		if k.ExpireMs != 0 {
+			ttl = time.UnixMilli(k.ExpireMs).Sub(now)
+			if ttl <= 0 {
+				expired++
+				continue
+			}
+		}
+		if err := e.restore(k); err != nil {
+			return 0, fmt.Errorf("key %q: %w", k.Key, err)
+		}
+		if ttl > 0 {
+			e.mr.SetTTL(k.Key, ttl)
+		}
+	}
+	return expired, nil
+}
+
+func (e *embedded) restore(k fileKey) error {
+	m := e.mr
+	var err error
+	switch k.Type {
+	case "string":
+		err = m.Set(k.Key, k.String)
+	case "hash":
+		fv := make([]string, 0, 2*len(k.Hash))
+		for f, v := range k.Hash {
+			fv = append(fv, f, v)
+		}
+		m.HSet(k.Key, fv...)
+	case "list":
+		_, err = m.Push(k.Key, k.List...)
+	case "set":
+		_, err = m.SetAdd(k.Key, k.Set...)
+	case "zset":
+		for mem, score := range k.ZSet {
+			if _, err = m.ZAdd(k.Key, score, mem); err != nil {
+				break
+			}
+		}
+	default:
+		err = fmt.Errorf("unsupported type %q", k.Type)
+	}
+	return err
+}
+
+// save writes the data file if anything changed since the last save: to a
+// temporary file in the same directory, synced, then renamed over the old
+// one, and the directory synced, so the file is always complete.
+func (e *embedded) save() error {
+	if !e.dirty.Load() {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.dirty.Store(false)
+	path := filepath.Join(e.dir, dataFile)
+	tmp, err := os.CreateTemp(e.dir, dataFile+".tmp-*")
+	if err != nil {
+		e.dirty.Store(true)
+		return fmt.Errorf("save embedded store in %s: %w", e.dir, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op once renamed
+	err = e.write(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		err = syncDir(e.dir)
+	}
+	if err != nil {
+		e.dirty.Store(true)
+		return fmt.Errorf("save embedded store %s: %w; the previous contents are kept", path, err)
+	}
+	return nil
+}
+
+func (e *embedded) write(w io.Writer) error {
+	e.gate.Lock() // no command runs while the keys are copied
+	keys, err := e.dump()
+	e.gate.Unlock()
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	zw, _ := gzip.NewWriterLevel(bw, gzip.BestSpeed)
+	enc := json.NewEncoder(zw)
+	hdr := fileHeader{Format: fileFormat, Version: fileVersion, Saved: time.Now().Unix(), Keys: len(keys)}
+	if err := enc.Encode(hdr); err != nil {
+		return err
+	}
+	for i := range keys {
+		if err := enc.Encode(&keys[i]); err != nil {
+			return err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// dump copies every key out of miniredis, sorted by name so equal stores
+// give equal files.
+func (e *embedded) dump() ([]fileKey, error) {
+	m := e.mr
+	names := m.Keys()
+	sort.Strings(names)
+	now := time.Now()
+	out := make([]fileKey, 0, len(names))
+	for _, name := range names {
+		k := fileKey{Key: name, Type: m.Type(name)}
+		var err error
+		switch k.Type {
+		case "string":
+			k.String, err = m.Get(name)
+		case "hash":
+			var fields []string
+			fields, err = m.HKeys(name)
+			k.Hash = make(map[string]string, len(fields))
+			for _, f := range fields {
+				k.Hash[f] = m.HGet(name, f)
+			}
+		case "list":
+			k.List, err = m.List(name)
+		case "set":
+			k.Set, err = m.Members(name)
+		case "zset":
+			k.ZSet, err = m.SortedSet(name)
+		case "":
+			continue // expired between Keys and Type
+		default:
+			err = fmt.Errorf("type %q is not kept by the embedded store", k.Type)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", name, err)
+		}
+		if ttl := m.TTL(name); ttl > 0 {
+			k.ExpireMs = now.Add(ttl).UnixMilli()
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestSettingsCatalogue(t *testing.T) {
+	all := Settings()
+	want := []string{"fetch_parameters", "other_internal_networks", "user_node_aliases", "nagios_instance",
+		"history", "aging", "expire", "hiding", "service_mapping", "service_port_whitelist", "service_name_whitelist"}
+	if len(all) != len(want) {
+		t.Fatalf("%d settings, want %d", len(all), len(want))
+	}
+	for i, s := range all {
+		if s.Name != want[i] || s.Description == "" || s.Title == "" {
+			t.Errorf("setting %d = %q (description %q)", i, s.Name, s.Description)
+		}
+		if err := s.Validate(s.Default); err != nil {
+			t.Errorf("default of %s does not validate: %v", s.Name, err)
+		}
+	}
+	m, _ := Lookup("service_mapping")
+	if got := m.Default.Hash["^Postgres.*"]; !strings.Contains(got, "^postgres") {
+		t.Errorf("PostgreSQL preset %q does not match the process name postgres", got)
+	}
+	if p, _ := Lookup("service_port_whitelist"); p.Default.Text != "53,953,22,5666,4949,4848,25,631,24007,24009,111,2049" {
+		t.Errorf("port whitelist default = %q", p.Default.Text)
+	}
+}
+
+func TestParseValueErrors(t *testing.T) {
+	cases := []struct{ setting, in, want string }{
+		{"service_port_whitelist", "abc", `"abc" is not a TCP port`},
+		{"service_port_whitelist", "22,70000", `"70000" is not a TCP port`},
+		{"other_internal_networks", `["100.64.0.0/10","10.0.0.0/33"]`, `"10.0.0.0/33" is not a network`},
+		{"other_internal_networks", `100.64.0.0/10`, "takes a JSON array"},
+		{"service_mapping", `{"^HTTP(":"nginx"}`, `check regex "^HTTP(" does not compile`},
+		{"service_mapping", `{"^HTTP":"ngin[x"}`, `process regex "ngin[x"`},
+		{"aging", `{"Services":"soon"}`, `want a whole number`},
+		{"aging", `{"Servces":600}`, `has no field "Servces"`},
+		{"history", `{"enabled":"maybe"}`, "want true or false"},
+		{"fetch_parameters", `{"method":"telnet"}`, `method "telnet" is not one of`},
+		{"user_node_aliases", `{"web01.mon":"bad/name"}`, `character '/' is not allowed`},
+		{"nagios_instance", `{"expire":[1]}`, "not an array"},
+	}
+	for _, c := range cases {
+		t.Run(c.setting+" "+c.in, func(t *testing.T) {
+			s, err := Lookup(c.setting)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.ParseValue(c.in)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+	if _, err := Lookup("colour"); err == nil || !strings.Contains(err.Error(), "service_mapping") {
+		t.Errorf("unknown setting: err = %v, want the list of settings", err)
+	}
+}
+
+func TestConfigSetExportImport(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		set := map[string]string{
+			"service_port_whitelist":  "53,22,5666",
+			"other_internal_networks": `["100.64.0.0/10"]`,
+			"service_mapping":         `{"^Tomcat":"^java$","^HTTP":""}`,
+			"nagios_instance":         `{"source":"/var/lib/nagios4/status.dat","password":"s3cret","use_aliases":true}`,
+		}
+		for name, in := range set {
+			st, _ := Lookup(name)
+			v, err := st.ParseValue(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetSetting(ctx, st, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfg, err := s.Config(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sv := range cfg {
+			switch sv.Name {
+			case "service_mapping":
+				eff := sv.Value().Hash
+				if eff["^Tomcat"] != "^java$" || eff["^HTTP"] != "" || eff["^Redis"] == "" {
+					t.Errorf("mapping not merged over presets: %v", eff)
+				}
+			case "nagios_instance":
+				if got := sv.Text(sv.Value()); strings.Contains(got, "s3cret") || !strings.Contains(got, Mask) {
+					t.Errorf("secret shown: %s", got)
+				}
+				if sv.Value().Hash["expire"] != "86400" || sv.Value().Hash["use_aliases"] != "1" {
+					t.Errorf("nagios_instance = %v", sv.Value().Hash)
+				}
+			case "aging":
+				if sv.IsSet {
+					t.Error("aging reported set")
+				}
+			}
+		}
+
+		masked, err := s.ExportConfig(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(masked), "s3cret") {
+			t.Errorf("export shows the secret:\n%s", masked)
+		}
+		full, _ := s.ExportConfig(ctx, true)
+		if !strings.Contains(string(full), "s3cret") {
+			t.Errorf("export with secrets lacks it:\n%s", full)
+		}
+		// Importing the masked export keeps the stored password and gives
+		// byte-identical exports.
+		if err := s.ImportConfig(ctx, masked); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := s.ExportConfig(ctx, true)
+		if string(again) != string(full) {
+			t.Errorf("round trip changed the export:\n%s\nwant\n%s", again, full)
+		}
+		// A bad import changes nothing.
+		before, _ := s.ExportConfig(ctx, true)
+		err = s.ImportConfig(ctx, []byte(`{"aging":{"Services":600},"service_port_whitelist":"abc"}`))
+		if err == nil {
+			t.Fatal("bad import accepted")
+		}
+		if after, _ := s.ExportConfig(ctx, true); string(after) != string(before) {
+			t.Errorf("bad import changed settings:\n%s", after)
+		}
+	})
+}
