@@ -27,22 +27,34 @@ func Require(t testing.TB, name string) string {
 	if err == nil {
 		return path
 	}
-	if os.Getenv("CI") == "true" {
+	if MustHave() {
 		t.Fatalf("%s is not installed, and CI=true: install it (see .ci/run)", name)
 	}
 	t.Skipf("%s is not installed; install it to run this test", name)
 	return ""
 }
 
+// MustHave reports whether missing dependencies fail tests (CI=true)
+// instead of skipping them.
+func MustHave() bool { return os.Getenv("CI") == "true" }
+
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Server is a running redis-server.
@@ -58,31 +70,43 @@ func (s *Server) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d", s.Por
 // Addr is host:port.
 func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
 
-// Start runs a redis-server with no persistence on a free loopback port;
-// extra arguments are added to its command line.
+// Start runs a redis-server with no persistence on a free loopback port
+// for the test; extra arguments are added to its command line.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	bin := Require(t, "redis-server")
-	dir := t.TempDir()
+	s, err := StartServer(bin, t.TempDir(), extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// StartServer runs the redis-server bin in dir, on a free loopback port,
+// and waits until it answers. The caller stops it.
+func StartServer(bin, dir string, extra ...string) (*Server, error) {
 	var lastErr error
-	for range 3 { // a free port can be taken between FreePort and bind
-		s := &Server{Port: FreePort(t), Dir: dir}
+	for range 3 { // a free port can be taken between freePort and bind
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s := &Server{Port: port, Dir: dir}
 		args := append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"}, extra...)
 		s.cmd = exec.Command(bin, args...)
 		logf, _ := os.Create(filepath.Join(dir, fmt.Sprintf("redis-%d.log", s.Port)))
 		s.cmd.Stdout, s.cmd.Stderr = logf, logf
-		if lastErr = s.cmd.Start(); lastErr != nil {
-			t.Fatalf("start redis-server: %v", lastErr)
+		if err := s.cmd.Start(); err != nil {
+			return nil, fmt.Errorf("start redis-server: %w", err)
 		}
 		if lastErr = waitPing(s.Addr(), 10*time.Second); lastErr == nil {
-			t.Cleanup(s.Stop)
-			return s
+			return s, nil
 		}
 		s.Stop()
 	}
-	t.Fatalf("redis-server did not answer: %v", lastErr)
-	return nil
+	return nil, fmt.Errorf("redis-server did not answer: %w", lastErr)
 }
 
 // Stop kills the server and waits for it.

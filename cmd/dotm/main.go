@@ -1,0 +1,28 @@
+// Command dotm is the DevOps Trouble Map: it collects what runs where on
+// your hosts and what your monitoring says about it into Redis, and turns
+// that into a static site of architecture graphs, alert-to-service tables
+// and stale-service reports.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+)
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+func main() {
+	// go-redis logs dial retries on its own; dotm reports failures once,
+	// with what to do about them.
+	redis.SetLogger(quietLogger{})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}

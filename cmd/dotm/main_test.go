@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/lwindolf/dotm/internal/redistest"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary stand in for the dotm binary in scripts,
+// so every script runs dotm as a separate process, as a user would.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"dotm": func() {
+			os.Exit(run(context.Background(), os.Args[1:],
+				&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
+		},
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar. Each script gets its own
+// embedded data directory; "redis-start" starts a real redis-server and
+// sets $REDIS (its URL) and $REDIS_PORT.
+func TestScripts(t *testing.T) {
+	bin := redistest.Require(t, "redis-server")
+	redistest.Require(t, "redis-cli")
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("DOTM_DATA_DIR", e.WorkDir+"/data")
+			e.Setenv("DOTM_REDIS", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"redis-start": func(ts *testscript.TestScript, neg bool, args []string) {
+				dir := ts.MkAbs("redis")
+				ts.Check(os.MkdirAll(dir, 0o700))
+				srv, err := redistest.StartServer(bin, dir)
+				ts.Check(err)
+				ts.Defer(srv.Stop)
+				ts.Setenv("REDIS", srv.URL())
+				ts.Setenv("REDIS_PORT", strconv.Itoa(srv.Port))
+			},
+		},
+		RequireExplicitExec: true,
+	})
+}

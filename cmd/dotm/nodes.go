@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lwindolf/dotm/store"
+	"github.com/spf13/pflag"
+)
+
+func nodesCommand() *command {
+	return &command{
+		name:    "nodes",
+		summary: "manage the list of nodes to collect",
+		subs: []*command{
+			{name: "add", args: "NAME[=HOST[:PORT]]...", summary: "add nodes, optionally with the address to reach them by",
+				details: `NAME is a host name or IPv4 address. HOST[:PORT] overrides how the node is
+reached (agent port 4848 or sshd), e.g. db01=10.0.3.5:4848 or db01=[2001:db8::5]:4848.
+Adding a node that exists updates its address.`,
+				bind: func(*pflag.FlagSet) runFunc { return nodesAdd }},
+			{name: "remove", args: "NAME...", summary: "remove nodes and everything stored about them",
+				bind: func(*pflag.FlagSet) runFunc { return nodesRemove }},
+			{name: "list", summary: "list nodes with their address and last fetch",
+				bind: func(*pflag.FlagSet) runFunc { return nodesList }},
+			{name: "import", args: "FILE|-", summary: "add the nodes listed in a file (or standard input)",
+				details: `One node per line: NAME [HOST[:PORT]]. Blank lines and text after '#' are ignored.
+Every line is checked before any node is added.`,
+				bind: func(*pflag.FlagSet) runFunc { return nodesImport }},
+			{name: "suggest", summary: "print private-network hosts from the hosts database that are not nodes yet",
+				details: `Reads the system's hosts database ("getent hosts", else /etc/hosts) and prints the
+names whose address is in an internal network (private ranges and
+other_internal_networks) and that are neither a node nor a known node IP.
+The output can be fed back: dotm nodes suggest | dotm nodes import -`,
+				bind: func(*pflag.FlagSet) runFunc { return nodesSuggest }},
+		},
+	}
+}
+
+func nodesAdd(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("dotm nodes add", "give at least one NAME[=HOST[:PORT]]")
+	}
+	specs := make([]store.NodeSpec, len(args))
+	for i, a := range args {
+		sp, err := store.ParseNodeSpec(a)
+		if err != nil {
+			return usagef("dotm nodes add", "%v", err)
+		}
+		specs[i] = sp
+	}
+	return e.addNodes(ctx, specs)
+}
+
+func (e *env) addNodes(ctx context.Context, specs []store.NodeSpec) error {
+	return e.withStore(ctx, func(s *store.Store) error {
+		added, err := s.AddNodes(ctx, specs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "added %d node(s)", len(added))
+		if n := len(specs) - len(added); n > 0 {
+			fmt.Fprintf(e.stdout, ", %d already known", n)
+		}
+		fmt.Fprintln(e.stdout)
+		return nil
+	})
+}
+
+func nodesRemove(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("dotm nodes remove", "give at least one NAME")
+	}
+	return e.withStore(ctx, func(s *store.Store) error { return s.RemoveNodes(ctx, args) })
+}
+
+func nodesList(ctx context.Context, e *env, args []string) error {
+	if err := noArgs("dotm nodes list", args); err != nil {
+		return err
+	}
+	return e.withStore(ctx, func(s *store.Store) error {
+		names, err := s.Nodes(ctx)
+		if err != nil {
+			return err
+		}
+		info, err := s.NodeInfo(ctx, names)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tADDRESS\tLAST FETCH\tSTATUS")
+		for _, n := range info {
+			last, status := "never", n.FetchStatus
+			if n.LastFetch > 0 {
+				last = time.Unix(n.LastFetch, 0).UTC().Format(time.RFC3339)
+			}
+			if status == "" {
+				status = "-"
+			}
+			addr := n.Address
+			if addr == "" {
+				addr = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", inert(n.Name), inert(addr), last, inert(oneLine(status)))
+		}
+		return tw.Flush()
+	})
+}
+
+// oneLine keeps the first line of a message, for tables.
+func oneLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+func nodesImport(ctx context.Context, e *env, args []string) error {
+	if len(args) != 1 {
+		return usagef("dotm nodes import", "give one FILE, or - for standard input")
+	}
+	var r io.Reader = e.stdin
+	name := "standard input"
+	if args[0] != "-" {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return fmt.Errorf("read node list: %w", err)
+		}
+		defer f.Close()
+		r, name = f, args[0]
+	}
+	specs, err := parseNodeList(r, name)
+	if err != nil {
+		return err
+	}
+	return e.addNodes(ctx, specs)
+}
+
+// parseNodeList reads lines of NAME [HOST[:PORT]], checking all of them.
+func parseNodeList(r io.Reader, name string) ([]store.NodeSpec, error) {
+	var specs []store.NodeSpec
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) > 2 {
+			return nil, fmt.Errorf("%s line %d: want NAME [HOST[:PORT]], got %d fields", name, n, len(f))
+		}
+		arg := f[0]
+		if len(f) == 2 {
+			arg += "=" + f[1]
+		}
+		sp, err := store.ParseNodeSpec(arg)
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", name, n, err)
+		}
+		specs = append(specs, sp)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return specs, nil
+}
+
+func nodesSuggest(ctx context.Context, e *env, args []string) error {
+	if err := noArgs("dotm nodes suggest", args); err != nil {
+		return err
+	}
+	hosts, err := hostsDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	return e.withStore(ctx, func(s *store.Store) error {
+		conf, err := s.LoadConf(ctx)
+		if err != nil {
+			return err
+		}
+		known, err := s.Nodes(ctx)
+		if err != nil {
+			return err
+		}
+		resolver, err := s.Resolver(ctx)
+		if err != nil {
+			return err
+		}
+		for _, h := range suggest(hosts, known, resolver, conf) {
+			fmt.Fprintf(e.stdout, "%s\t# %s\n", inert(h.names[0]), h.ip)
+		}
+		return nil
+	})
+}
+
+type hostEntry struct {
+	ip    netip.Addr
+	names []string
+}
+
+// suggest picks the hosts database entries worth adding as nodes.
+func suggest(hosts []hostEntry, known []string, resolver map[string]string, conf *store.Conf) []hostEntry {
+	var out []hostEntry
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if !conf.IsInternal(h.ip) || h.ip.IsLoopback() || resolver[h.ip.String()] != "" {
+			continue
+		}
+		if slices.ContainsFunc(h.names, func(n string) bool { return slices.Contains(known, n) || seen[n] }) {
+			continue
+		}
+		if store.ValidateNodeName(h.names[0]) != nil {
+			continue
+		}
+		seen[h.names[0]] = true
+		out = append(out, h)
+	}
+	return out
+}
+
+// hostsDatabase enumerates the hosts database through NSS (getent), or
+// reads /etc/hosts where getent is missing.
+func hostsDatabase(ctx context.Context) ([]hostEntry, error) {
+	if path, err := exec.LookPath("getent"); err == nil {
+		out, err := exec.CommandContext(ctx, path, "hosts").Output()
+		if err == nil {
+			return parseHosts(strings.NewReader(string(out))), nil
+		}
+	}
+	f, err := os.Open("/etc/hosts")
+	if err != nil {
+		return nil, fmt.Errorf("read the hosts database: %w", err)
+	}
+	defer f.Close()
+	return parseHosts(f), nil
+}
+
+// parseHosts reads hosts(5) lines: an address, then names.
+func parseHosts(r io.Reader) []hostEntry {
+	var out []hostEntry
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		ip, err := netip.ParseAddr(f[0])
+		if err != nil {
+			continue
+		}
+		out = append(out, hostEntry{ip: ip.Unmap(), names: f[1:]})
+	}
+	return out
+}
