@@ -95,7 +95,7 @@ func openEmbedded(ctx context.Context, opts Options) (*Store, error) {
 		DisableIdentity: true,
 	})
 	rdb.AddHook(dirtyHook{e})
-	return &Store{rdb: rdb, emb: e, where: dir}, nil
+	return &Store{rdb: rdb, emb: e, kind: "embedded", where: dir}, nil
 }
 
 // acquire takes the directory's lock, waiting up to wait for another

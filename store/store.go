@@ -40,6 +40,7 @@ type Store struct {
 	rdb     redis.UniversalClient
 	emb     *embedded // nil when talking to a Redis server
 	cluster bool
+	kind    string // single, cluster, sentinel or embedded
 	where   string // the address or directory, for messages
 }
 

@@ -42,19 +42,19 @@ func newClient(raw string) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bad Sentinel URL %q: %w", where, err)
 		}
-		return &Store{rdb: redis.NewFailoverClient(o), where: where}, nil
+		return &Store{rdb: redis.NewFailoverClient(o), kind: "sentinel", where: where}, nil
 	case q.Has("addr"):
 		o, err := redis.ParseClusterURL(full)
 		if err != nil {
 			return nil, fmt.Errorf("bad Redis Cluster URL %q: %w", where, err)
 		}
-		return &Store{rdb: redis.NewClusterClient(o), cluster: true, where: where}, nil
+		return &Store{rdb: redis.NewClusterClient(o), kind: "cluster", cluster: true, where: where}, nil
 	default:
 		o, err := redis.ParseURL(full)
 		if err != nil {
 			return nil, fmt.Errorf("bad Redis URL %q: %w", where, err)
 		}
-		return &Store{rdb: redis.NewClient(o), where: where}, nil
+		return &Store{rdb: redis.NewClient(o), kind: "single", where: where}, nil
 	}
 }
 
