@@ -1,0 +1,114 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/lwindolf/dotm/collect/netinfo"
+)
+
+// Config is how an agent is run: the command-line flags shared by the
+// dotm-agent binary and "dotm agent".
+type Config struct {
+	Listen   string
+	Allow    []netip.Prefix
+	MaxConns int
+	Timeout  time.Duration
+	Proc     string
+}
+
+// BindFlags registers the agent's flags on fs. The returned function,
+// called after parsing, checks them and gives the Config.
+func BindFlags(fs *pflag.FlagSet) func() (Config, error) {
+	listen := fs.String("listen", ":4848", "address to listen on, host:port")
+	allow := fs.StringSlice("allow", nil, "client network allowed to connect, as CIDR (repeatable; default: loopback and private networks "+prefixList(DefaultAllow())+")")
+	maxConns := fs.Int("max-conns", DefaultMaxConns, "connections answered at once; more are closed at once")
+	timeout := fs.Duration("timeout", DefaultWriteTimeout, "time to collect and write one answer")
+	proc := fs.String("proc", "/proc", "procfs to read sockets and processes from")
+	return func() (Config, error) {
+		c := Config{Listen: *listen, MaxConns: *maxConns, Timeout: *timeout, Proc: *proc}
+		if err := c.check(); err != nil {
+			return c, err
+		}
+		prefixes, err := parseAllow(*allow)
+		c.Allow = prefixes
+		return c, err
+	}
+}
+
+// check rejects flag values that cannot work.
+func (c Config) check() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("--listen %q: %w", c.Listen, err)
+	}
+	if c.MaxConns < 1 {
+		return fmt.Errorf("--max-conns must be at least 1, not %d", c.MaxConns)
+	}
+	if c.Timeout <= 0 {
+		return fmt.Errorf("--timeout must be positive, not %s", c.Timeout)
+	}
+	if c.Proc == "" {
+		return errors.New("--proc must not be empty")
+	}
+	return nil
+}
+
+// parseAllow parses the --allow values; none means DefaultAllow. A bare
+// address allows that address only.
+func parseAllow(values []string) ([]netip.Prefix, error) {
+	if len(values) == 0 {
+		return DefaultAllow(), nil
+	}
+	prefixes := make([]netip.Prefix, 0, len(values))
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("--allow %q: not a CIDR such as 10.0.0.0/8 or an IP address", v)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		prefixes = append(prefixes, p.Masked())
+	}
+	return prefixes, nil
+}
+
+// prefixList joins prefixes with commas.
+func prefixList(prefixes []netip.Prefix) string {
+	s := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// Run listens on c.Listen and answers with this host's /proc until ctx is
+// done.
+func Run(ctx context.Context, c Config, log *slog.Logger) error {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Listen, err)
+	}
+	srv := &Server{
+		Allow:        c.Allow,
+		MaxConns:     c.MaxConns,
+		WriteTimeout: c.Timeout,
+		Source: func(context.Context) (*netinfo.Host, error) {
+			return netinfo.ReadProc(c.Proc)
+		},
+		Log: log,
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "allow", prefixList(c.Allow),
+		"max_conns", c.MaxConns, "timeout", c.Timeout, "proc", c.Proc)
+	return srv.Serve(ctx, ln)
+}
