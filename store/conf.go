@@ -75,10 +75,12 @@ func (s *Store) LoadConf(ctx context.Context) (*Conf, error) {
 	for _, sv := range all {
 		v[sv.Name] = sv.Value()
 	}
-	return confFrom(v), nil
+	return ConfFrom(v), nil
 }
 
-func confFrom(v map[string]Value) *Conf {
+// ConfFrom builds the typed configuration from effective values by
+// setting name (as SettingValue.Value gives them).
+func ConfFrom(v map[string]Value) *Conf {
 	fp, hist := v["fetch_parameters"].Hash, v["history"].Hash
 	c := &Conf{
 		FetchMethod:    fp["method"],

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,6 +43,19 @@ const (
 type NodeSpec struct {
 	Name    string
 	Address string
+	// Method overrides fetch_parameters' method for this node.
+	Method string
+}
+
+// Methods are the fetch methods a node can use.
+var Methods = []string{"agent", "ssh", "local"}
+
+// ValidateMethod accepts a fetch method name, or "" for the default.
+func ValidateMethod(m string) error {
+	if m == "" || slices.Contains(Methods, m) {
+		return nil
+	}
+	return fmt.Errorf("fetch method %q is not one of %s", m, strings.Join(Methods, ", "))
 }
 
 // ParseNodeSpec reads NAME or NAME=HOST[:PORT] and validates both parts.
@@ -144,7 +158,7 @@ end
 return added`)
 
 // AddNodes adds nodes to dotm::nodes (names already there stay where they
-// are) and stores each given address. It returns the names that were new.
+// are) and stores each given address and method. It returns the names that were new.
 func (s *Store) AddNodes(ctx context.Context, specs []NodeSpec) ([]string, error) {
 	if len(specs) == 0 {
 		return nil, nil
@@ -161,6 +175,9 @@ func (s *Store) AddNodes(ctx context.Context, specs []NodeSpec) ([]string, error
 		for _, sp := range specs {
 			if sp.Address != "" {
 				p.HSet(ctx, nodeKey(sp.Name), fAddress, sp.Address)
+			}
+			if sp.Method != "" {
+				p.HSet(ctx, nodeKey(sp.Name), fMethod, sp.Method)
 			}
 		}
 		return nil

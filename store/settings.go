@@ -433,10 +433,8 @@ func Lookup(name string) (*Setting, error) {
 }
 
 func checkFetch(v Value) error {
-	switch m := v.Hash["method"]; m {
-	case "", "agent", "ssh", "local":
-	default:
-		return fmt.Errorf(`method %q is not one of "agent", "ssh", "local"`, m)
+	if err := ValidateMethod(v.Hash["method"]); err != nil {
+		return err
 	}
 	if p := v.Hash["agent_port"]; p != "" {
 		if _, err := ParsePort(p); err != nil {

@@ -41,7 +41,7 @@ func TestParseValueErrors(t *testing.T) {
 		{"aging", `{"Services":"soon"}`, `want a whole number`},
 		{"aging", `{"Servces":600}`, `has no field "Servces"`},
 		{"history", `{"enabled":"maybe"}`, "want true or false"},
-		{"fetch_parameters", `{"method":"telnet"}`, `method "telnet" is not one of`},
+		{"fetch_parameters", `{"method":"telnet"}`, `fetch method "telnet" is not one of`},
 		{"user_node_aliases", `{"web01.mon":"bad/name"}`, `character '/' is not allowed`},
 		{"nagios_instance", `{"expire":[1]}`, "not an array"},
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -35,6 +37,23 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// free-port NAME sets $NAME to a free loopback TCP port.
+			"free-port": func(ts *testscript.TestScript, neg bool, args []string) {
+				p, err := redistest.FreePortErr()
+				ts.Check(err)
+				ts.Setenv(args[0], strconv.Itoa(p))
+			},
+			// wait-port HOST:PORT waits until something listens there.
+			"wait-port": func(ts *testscript.TestScript, neg bool, args []string) {
+				for range 100 {
+					if c, err := net.Dial("tcp", args[0]); err == nil {
+						c.Close()
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				ts.Fatalf("nothing listens on %s", args[0])
+			},
 			"redis-start": func(ts *testscript.TestScript, neg bool, args []string) {
 				dir := ts.MkAbs("redis")
 				ts.Check(os.MkdirAll(dir, 0o700))

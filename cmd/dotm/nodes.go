@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -26,11 +27,16 @@ func nodesCommand() *command {
 				details: `NAME is a host name or IPv4 address. HOST[:PORT] overrides how the node is
 reached (agent port 4848 or sshd), e.g. db01=10.0.3.5:4848 or db01=[2001:db8::5]:4848.
 Adding a node that exists updates its address.`,
-				bind: func(*pflag.FlagSet) runFunc { return nodesAdd }},
+				bind: func(fs *pflag.FlagSet) runFunc {
+					method := fs.String("method", "", "fetch method for these nodes: agent, ssh or local (default: fetch_parameters)")
+					return func(ctx context.Context, e *env, args []string) error { return nodesAdd(ctx, e, args, *method) }
+				}},
 			{name: "remove", args: "NAME...", summary: "remove nodes and everything stored about them",
 				bind: func(*pflag.FlagSet) runFunc { return nodesRemove }},
 			{name: "list", summary: "list nodes with their address and last fetch",
 				bind: func(*pflag.FlagSet) runFunc { return nodesList }},
+			{name: "show", args: "NAME", summary: "print a node's services and connections as collected",
+				bind: func(*pflag.FlagSet) runFunc { return nodesShow }},
 			{name: "import", args: "FILE|-", summary: "add the nodes listed in a file (or standard input)",
 				details: `One node per line: NAME [HOST[:PORT]]. Blank lines and text after '#' are ignored.
 Every line is checked before any node is added.`,
@@ -45,9 +51,12 @@ The output can be fed back: dotm nodes suggest | dotm nodes import -`,
 	}
 }
 
-func nodesAdd(ctx context.Context, e *env, args []string) error {
+func nodesAdd(ctx context.Context, e *env, args []string, method string) error {
 	if len(args) == 0 {
 		return usagef("dotm nodes add", "give at least one NAME[=HOST[:PORT]]")
+	}
+	if err := store.ValidateMethod(method); err != nil {
+		return usagef("dotm nodes add", "--method: %v", err)
 	}
 	specs := make([]store.NodeSpec, len(args))
 	for i, a := range args {
@@ -55,6 +64,7 @@ func nodesAdd(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return usagef("dotm nodes add", "%v", err)
 		}
+		sp.Method = method
 		specs[i] = sp
 	}
 	return e.addNodes(ctx, specs)
@@ -98,21 +108,61 @@ func nodesList(ctx context.Context, e *env, args []string) error {
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tADDRESS\tLAST FETCH\tSTATUS")
 		for _, n := range info {
-			last, status := "never", n.FetchStatus
-			if n.LastFetch > 0 {
-				last = time.Unix(n.LastFetch, 0).UTC().Format(time.RFC3339)
-			}
-			if status == "" {
-				status = "-"
-			}
-			addr := n.Address
-			if addr == "" {
-				addr = "-"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", inert(n.Name), inert(addr), last, inert(oneLine(status)))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", inert(n.Name), inert(cmp.Or(n.Address, "-")), stamp(n.LastFetch),
+				inert(oneLine(cmp.Or(n.FetchStatus, "-"))))
 		}
 		return tw.Flush()
 	})
+}
+
+func nodesShow(ctx context.Context, e *env, args []string) error {
+	if len(args) != 1 {
+		return usagef("dotm nodes show", "give one node NAME")
+	}
+	name := args[0]
+	return e.withStore(ctx, func(s *store.Store) error {
+		info, err := s.NodeInfo(ctx, []string{name})
+		if err != nil {
+			return err
+		}
+		n := info[0]
+		if n.LastFetch == 0 && n.Address == "" {
+			if names, _ := s.Nodes(ctx); !slices.Contains(names, name) {
+				return fmt.Errorf("node %q is not known (see dotm nodes list)", name)
+			}
+		}
+		svcs, err := s.Services(ctx, name)
+		if err != nil {
+			return err
+		}
+		conns, err := s.Connections(ctx, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s  ips %s  last fetch %s  status %s\n\n", inert(name), inert(strings.Join(n.IPs, ",")),
+			stamp(n.LastFetch), inert(oneLine(cmp.Or(n.FetchStatus, "-"))))
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PORT\tPROCESS\tFIRST SEEN\tLAST SEEN\tLAST USED")
+		for _, sv := range svcs {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", sv.Port, inert(cmp.Or(sv.Process, "?")),
+				stamp(sv.FirstSeen), stamp(sv.LastSeen), stamp(sv.LastConnection))
+		}
+		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, "DIR\tREMOTE\tPORT\tPROCESS\tCOUNT\tLAST SEEN")
+		for _, c := range conns {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.Direction, inert(c.Remote), inert(c.Port),
+				inert(cmp.Or(c.Process, "?")), c.Connections, stamp(c.LastSeen))
+		}
+		return tw.Flush()
+	})
+}
+
+// stamp shows a unix time, or "never".
+func stamp(t int64) string {
+	if t == 0 {
+		return "never"
+	}
+	return time.Unix(t, 0).UTC().Format(time.RFC3339)
 }
 
 // oneLine keeps the first line of a message, for tables.

@@ -14,6 +14,8 @@ so a single host needs no Redis server.`,
 		subs: []*command{
 			nodesCommand(),
 			configCommand(),
+			collectCommand(),
+			agentCommand(),
 		},
 	}
 }

@@ -42,14 +42,15 @@ func MustHave() bool { return os.Getenv("CI") == "true" }
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	p, err := freePort()
+	p, err := FreePortErr()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-func freePort() (int, error) {
+// FreePortErr is FreePort for callers without a testing.TB.
+func FreePortErr() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -89,7 +90,7 @@ func Start(t testing.TB, extra ...string) *Server {
 func StartServer(bin, dir string, extra ...string) (*Server, error) {
 	var lastErr error
 	for range 3 { // a free port can be taken between freePort and bind
-		port, err := freePort()
+		port, err := FreePortErr()
 		if err != nil {
 			return nil, err
 		}

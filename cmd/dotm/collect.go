@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lwindolf/dotm/collect"
+	"github.com/lwindolf/dotm/store"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+)
+
+func collectCommand() *command {
+	return &command{
+		name:    "collect",
+		summary: "fetch every node's sockets and interfaces into the store",
+		details: `Fetches each node with its method (fetch_parameters, or the node's own):
+the dotm agent on port 4848, ssh (ss or netstat, and ip addr), or local (this
+machine). A node that cannot be fetched keeps its data and records the error.
+With no nodes configured, collect adds this machine with the local method.
+
+When another collect holds the update lock, this one says so and exits 0.
+On a terminal it shows progress; --quiet prints only when a node failed.`,
+		bind: func(fs *pflag.FlagSet) runFunc {
+			var o collectOpts
+			fs.IntVar(&o.concurrency, "concurrency", 100, "nodes fetched at once")
+			fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline for each node's fetch")
+			fs.StringVar(&o.now, "now", "", "the time to record (unix seconds or RFC 3339), for backfills and tests")
+			fs.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing unless a node failed (for cron)")
+			return func(ctx context.Context, e *env, args []string) error { return runCollect(ctx, e, args, o) }
+		},
+	}
+}
+
+type collectOpts struct {
+	concurrency int
+	timeout     time.Duration
+	now         string
+	quiet       bool
+}
+
+func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error {
+	const path = "dotm collect"
+	if err := noArgs(path, args); err != nil {
+		return err
+	}
+	now, err := parseNow(o.now)
+	if err != nil {
+		return usagef(path, "%v", err)
+	}
+	if o.concurrency < 1 || o.timeout <= 0 {
+		return usagef(path, "--concurrency must be at least 1 and --timeout positive")
+	}
+	opts := collect.Options{Now: now, Concurrency: o.concurrency, Timeout: o.timeout}
+	if !o.quiet && isTerminal(e.stderr) {
+		bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(e.stderr),
+			progressbar.OptionSetDescription("collecting"), progressbar.OptionClearOnFinish(),
+			progressbar.OptionShowCount(), progressbar.OptionSetElapsedTime(true))
+		opts.Progress = func(done, total int) {
+			bar.ChangeMax(total)
+			_ = bar.Set(done)
+		}
+		defer bar.Finish()
+	}
+	return e.withStore(ctx, func(s *store.Store) error {
+		sum, err := collect.Run(ctx, s, opts)
+		if err != nil {
+			return err
+		}
+		if sum.AddedLocal != "" && !o.quiet {
+			fmt.Fprintf(e.stdout, "no nodes configured: added this machine as %s (method local); add others with dotm nodes add\n",
+				inert(sum.AddedLocal))
+		}
+		switch {
+		case len(sum.Failed) > 0:
+			fmt.Fprintln(e.stderr, inert(sum.String()))
+		case !o.quiet:
+			fmt.Fprintln(e.stdout, inert(sum.String()))
+		}
+		return nil
+	})
+}
+
+// parseNow reads --now: empty for the clock, unix seconds, or RFC 3339.
+func parseNow(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now(), nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--now %q: want unix seconds (1700000000) or RFC 3339 (2026-11-23T20:00:00Z)", s)
+	}
+	return t, nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && !strings.EqualFold(os.Getenv("TERM"), "dumb")
+}

@@ -1,0 +1,216 @@
+package collect
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/lwindolf/dotm/collect/netinfo"
+	"github.com/lwindolf/dotm/store"
+)
+
+// MaxOutput caps what one host may send: a host with 10,000 sockets sends
+// about 1.5 MB; anything much larger is broken or hostile.
+const MaxOutput = 32 << 20
+
+// Target is a node to fetch and how.
+type Target struct {
+	Name string
+	// Address is the node's address override (HOST or HOST:PORT), or "".
+	Address string
+	// Method is agent, ssh or local.
+	Method string
+	Conf   *store.Conf
+}
+
+// host is the address to connect to, with defPort when none is given.
+func (t Target) hostPort(defPort int) string {
+	a := t.Address
+	if a == "" {
+		a = t.Name
+	}
+	if _, _, err := net.SplitHostPort(a); err == nil {
+		return a
+	}
+	return net.JoinHostPort(strings.Trim(a, "[]"), strconv.Itoa(defPort))
+}
+
+// FetchFunc fetches one host's sockets and interfaces.
+type FetchFunc func(ctx context.Context, t Target) (*netinfo.Host, error)
+
+// Fetchers are the fetch methods by name.
+var Fetchers = map[string]FetchFunc{
+	"agent": FetchAgent,
+	"ssh":   FetchSSH,
+	"local": FetchLocal,
+}
+
+// FetchAgent reads a dotm agent (or the original C agent): it connects to
+// the node's agent port and reads until the agent closes the connection.
+func FetchAgent(ctx context.Context, t Target) (*netinfo.Host, error) {
+	addr := t.hostPort(t.Conf.AgentPort)
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("agent %s: %w", addr, unwrapOp(err))
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	out, err := readCapped(conn)
+	if err != nil {
+		return nil, fmt.Errorf("agent %s: %w", addr, unwrapOp(err))
+	}
+	h, err := netinfo.ParseAgent(bytes.NewReader(out))
+	if err != nil {
+		return nil, fmt.Errorf("agent %s: %w", addr, err)
+	}
+	return h, nil
+}
+
+// readCapped reads r to its end, failing once it passes MaxOutput.
+func readCapped(r io.Reader) ([]byte, error) {
+	out, err := io.ReadAll(io.LimitReader(r, MaxOutput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > MaxOutput {
+		return nil, fmt.Errorf("sent more than %d MiB; is it really a dotm agent?", MaxOutput>>20)
+	}
+	return out, nil
+}
+
+// errTimeout is a fetch that hit its deadline.
+var errTimeout = errors.New("timed out")
+
+// unwrapOp drops the address net.OpError repeats, so messages stay short,
+// and turns every kind of deadline into errTimeout.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &op) && op.Timeout() {
+		return errTimeout
+	}
+	if op != nil && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+// FetchLocal reads this machine's sockets from /proc, in-process.
+func FetchLocal(ctx context.Context, t Target) (*netinfo.Host, error) {
+	return netinfo.ReadProc("/proc")
+}
+
+// sshMarker separates the socket table from the interface list in the
+// output of sshScript.
+const sshMarker = "----- dotm: ip addr -----"
+
+// sshScript prefers ss, falls back to netstat, then lists interfaces.
+const sshScript = `LC_ALL=C; export LC_ALL; PATH=$PATH:/usr/sbin:/sbin; ` +
+	`if command -v ss >/dev/null 2>&1; then ss -tanp; else netstat -antp; fi; ` +
+	`echo '` + sshMarker + `'; ip addr`
+
+// FetchSSH runs ss (or netstat) and ip addr on the node with the system's
+// OpenSSH client in batch mode: host keys are checked against known_hosts
+// (ssh_known_hosts setting, else the user's), never accepted blindly.
+func FetchSSH(ctx context.Context, t Target) (*netinfo.Host, error) {
+	args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=10"}
+	if t.Conf.SSHKey != "" {
+		args = append(args, "-i", t.Conf.SSHKey, "-o", "IdentitiesOnly=yes")
+	}
+	if t.Conf.SSHKnownHosts != "" {
+		args = append(args, "-o", "UserKnownHostsFile="+t.Conf.SSHKnownHosts)
+	}
+	host := t.Address
+	if host == "" {
+		host = t.Name
+	}
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		host = h
+		args = append(args, "-p", p)
+	}
+	if t.Conf.SSHUser != "" {
+		args = append(args, "-l", t.Conf.SSHUser)
+	}
+	args = append(args, "--", host, sshScript)
+	cmd := exec.CommandContext(ctx, "ssh", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 4096}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("ssh %s: %w (is the OpenSSH client installed?)", host, err)
+	}
+	out, readErr := readCapped(stdout)
+	if readErr != nil {
+		_ = cmd.Process.Kill()
+	}
+	waitErr := cmd.Wait()
+	if readErr != nil {
+		return nil, fmt.Errorf("ssh %s: %w", host, readErr)
+	}
+	if waitErr != nil && len(out) == 0 {
+		return nil, fmt.Errorf("ssh %s: %s", host, sshFailure(waitErr, stderr.String(), ctx))
+	}
+	return parseSSHOutput(out)
+}
+
+func sshFailure(err error, stderr string, ctx context.Context) string {
+	if ctx.Err() != nil {
+		return "timed out"
+	}
+	msg := strings.TrimSpace(stderr)
+	if strings.Contains(msg, "Host key verification failed") || strings.Contains(msg, "REMOTE HOST IDENTIFICATION HAS CHANGED") {
+		return "host key unknown or changed; check the key and accept it with ssh-keyscan HOST >> known_hosts " +
+			"(or ssh once by hand): " + lastLine(msg)
+	}
+	if msg == "" {
+		return err.Error()
+	}
+	return lastLine(msg)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// parseSSHOutput splits sshScript's output at the marker and parses both
+// halves.
+func parseSSHOutput(out []byte) (*netinfo.Host, error) {
+	sockets, ifaces, found := bytes.Cut(out, []byte(sshMarker+"\n"))
+	if !found {
+		return nil, errors.New("output lacks the interface listing; is ip (iproute2) installed on the node?")
+	}
+	socks, err := netinfo.ParseSocketTable(bytes.NewReader(sockets))
+	if err != nil {
+		return nil, err
+	}
+	ifs, err := netinfo.ParseIPAddr(bytes.NewReader(ifaces))
+	if err != nil {
+		return nil, err
+	}
+	return &netinfo.Host{Sockets: socks, Interfaces: ifs}, nil
+}
+
+// limitedBuffer keeps the first max bytes written to it.
+type limitedBuffer struct {
+	buf *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
