@@ -207,6 +207,26 @@ func (s *Store) SetNodeStatus(ctx context.Context, name string, lastFetch int64,
 	return nil
 }
 
+// SetAlertStatus sets alert_status of a node's services: the state in
+// alerts by port, and none for the other services in svcs.
+func (s *Store) SetAlertStatus(ctx context.Context, node string, svcs []Service, alerts map[int]string) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, sv := range svcs {
+			k := serviceKey(node, strconv.Itoa(sv.Port))
+			if st, ok := alerts[sv.Port]; ok {
+				p.HSet(ctx, k, fAlertStatus, st)
+			} else if sv.AlertStatus != "" {
+				p.HDel(ctx, k, fAlertStatus)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write alert status of node %s: %w", node, err)
+	}
+	return nil
+}
+
 // Services returns the services of one node ("" for all nodes), sorted by
 // node and port.
 func (s *Store) Services(ctx context.Context, node string) ([]Service, error) {

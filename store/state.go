@@ -29,6 +29,7 @@ const (
 	fRunningUntil  = "update_running_until"
 	fRunningOwner  = "update_running_owner"
 	fLastSnapshot  = "last_snapshot"
+	fMonitoring    = "monitoring"
 )
 
 // State reads dotm::state.
@@ -51,6 +52,20 @@ func (s *Store) State(ctx context.Context) (State, error) {
 func (s *Store) SetState(ctx context.Context, fields map[string]string) error {
 	if err := s.rdb.HSet(ctx, keyState, fields).Err(); err != nil {
 		return fmt.Errorf("write %s: %w", keyState, err)
+	}
+	return nil
+}
+
+// SetMonitoringStatus records how the monitoring sources fared in the last
+// run (a JSON document, field "monitoring" of dotm::state).
+func (s *Store) SetMonitoringStatus(ctx context.Context, doc []byte) error {
+	return s.SetState(ctx, map[string]string{fMonitoring: string(doc)})
+}
+
+// MonitoringStatus is what SetMonitoringStatus stored, or nil.
+func (st State) MonitoringStatus() []byte {
+	if v, ok := st.Fields[fMonitoring]; ok {
+		return []byte(v)
 	}
 	return nil
 }
