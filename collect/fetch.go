@@ -2,6 +2,7 @@ package collect
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -159,19 +160,31 @@ func FetchSSH(ctx context.Context, t Target) (*netinfo.Host, error) {
 		return nil, fmt.Errorf("ssh %s: %w", host, readErr)
 	}
 	if waitErr != nil && len(out) == 0 {
-		return nil, fmt.Errorf("ssh %s: %s", host, sshFailure(waitErr, stderr.String(), ctx))
+		return nil, fmt.Errorf("ssh %s: %s", t.hostPort(22), sshFailure(ctx, waitErr, stderr.String(), t))
 	}
-	return parseSSHOutput(out)
+	h, err := parseSSHOutput(out)
+	if err != nil {
+		return nil, fmt.Errorf("ssh %s: %w", t.hostPort(22), err)
+	}
+	return h, nil
 }
 
-func sshFailure(err error, stderr string, ctx context.Context) string {
+// sshFailure says why ssh failed, and for host keys what to do.
+func sshFailure(ctx context.Context, err error, stderr string, t Target) string {
 	if ctx.Err() != nil {
 		return "timed out"
 	}
 	msg := strings.TrimSpace(stderr)
-	if strings.Contains(msg, "Host key verification failed") || strings.Contains(msg, "REMOTE HOST IDENTIFICATION HAS CHANGED") {
-		return "host key unknown or changed; check the key and accept it with ssh-keyscan HOST >> known_hosts " +
-			"(or ssh once by hand): " + lastLine(msg)
+	changed := strings.Contains(msg, "REMOTE HOST IDENTIFICATION HAS CHANGED")
+	if changed || strings.Contains(msg, "Host key verification failed") {
+		host, port, _ := net.SplitHostPort(t.hostPort(22))
+		file := cmp.Or(t.Conf.SSHKnownHosts, "~/.ssh/known_hosts")
+		what := "is unknown"
+		if changed {
+			what = "has CHANGED (a reinstalled host, or someone in between)"
+		}
+		return fmt.Sprintf("host key of %s %s; verify it, then accept it with: ssh-keyscan -p %s %s >> %s",
+			host, what, port, host, file)
 	}
 	if msg == "" {
 		return err.Error()

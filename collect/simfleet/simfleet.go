@@ -70,7 +70,7 @@ var tiers = []tier{
 	{"lb", 0.02, 2, []Service{{80, "haproxy"}, {443, "haproxy"}}},
 	{"web", 0.20, 2, []Service{{80, "nginx"}, {9100, "node_exporter"}}},
 	{"app", 0.30, 2, []Service{{8080, "java"}, {9100, "node_exporter"}}},
-	{"db", 0.10, 1, []Service{{5432, "postgres"}, {9100, "node_exporter"}}},
+	{"db", 0.10, 1, []Service{{3306, "mysqld"}, {9100, "node_exporter"}}},
 	{"cache", 0.10, 1, []Service{{6379, "redis-server"}, {11211, "memcached"}, {9100, "node_exporter"}}},
 	{"queue", 0.05, 1, []Service{{5672, "beam.smp"}, {15672, "beam.smp"}, {9100, "node_exporter"}}},
 	{"mon", 0, 1, []Service{{9090, "prometheus"}, {3000, "grafana"}}},
@@ -108,7 +108,7 @@ func Generate(n int, seed uint64, agentPort uint16) *Fleet {
 		}
 	}
 	for _, a := range byTier["app"] {
-		f.connect(a, pick("db"), 5432, "java", 2+r.IntN(10), netip.Addr{})
+		f.connect(a, pick("db"), 3306, "java", 2+r.IntN(10), netip.Addr{})
 		f.connect(a, pick("cache"), 6379, "java", 1+r.IntN(4), netip.Addr{})
 		f.connect(a, pick("queue"), 5672, "java", 1, netip.Addr{})
 		if r.IntN(4) == 0 { // some apps call out to a payment API
