@@ -33,13 +33,14 @@ const maxHostnameLen = 255
 // The netstat part is read as ParseNetstat does and ends at the first
 // line that starts an ip addr interface block ("1: lo: <...>"); the rest
 // is read as ParseIPAddr does. Hostname is the value of the first line
-// with surrounding white space removed.
+// with surrounding white space removed; it may be empty.
 //
-// An answer whose netstat or ip addr part is the agent's error line
-// ("Error when calling netstat!", "Error when calling ip addr!") is an
-// error naming the part, as is an answer that is only the error line. So
-// is a missing hostname= line, a missing part (a truncated answer) and any
-// error of the two parsers; errors name the line of the whole answer.
+// An answer with the agent's error line ("Error when calling netstat!",
+// "Error when calling ip addr!") at the start of a line is an error naming
+// the part that failed, also when the error line is the whole answer. So
+// is a missing hostname= line, a hostname with non-printable characters
+// or longer than 255 bytes, a missing part (a cut answer) and any error
+// of the two parsers; errors name the line of the whole answer.
 func ParseAgent(r io.Reader) (*Host, error) {
 	var p agentParser
 	if err := scanLines(r, "agent answer", p.line); err != nil {
@@ -65,10 +66,10 @@ type agentParser struct {
 
 // line handles one input line.
 func (p *agentParser) line(s string) error {
-	switch strings.TrimSpace(s) {
-	case agentNetstatFailed:
+	switch t := strings.TrimSpace(s); {
+	case strings.HasPrefix(t, agentNetstatFailed):
 		return errors.New(`the host could not run netstat (the agent answered "Error when calling netstat!"); check that net-tools is installed there`)
-	case agentIPAddrFailed:
+	case strings.HasPrefix(t, agentIPAddrFailed):
 		return errors.New(`the host could not run ip addr (the agent answered "Error when calling ip addr!"); check that iproute2 is installed there`)
 	}
 	switch p.stage {

@@ -95,6 +95,7 @@ func TestParseAgentErrors(t *testing.T) {
 			`agent answer line 2: the host could not run netstat (the agent answered "Error when calling netstat!"); check that net-tools is installed there`},
 		{"ip addr failed", readTestdata(t, "agent-ipaddr-error.txt"),
 			`agent answer line 34: the host could not run ip addr (the agent answered "Error when calling ip addr!")`},
+		{"error line without newline", "hostname=vm\nError when calling netstat!1: lo: <LOOPBACK>\n", "agent answer line 2: the host could not run netstat"},
 		{"only the error line", readTestdata(t, "agent-error-only.txt"), "agent answer line 1: the host could not run netstat"},
 		{"empty", "", "agent answer: empty; want a hostname= line, netstat and ip addr output"},
 		{"no hostname line", readTestdata(t, "netstat-antp.txt"),

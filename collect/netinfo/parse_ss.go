@@ -34,7 +34,9 @@ var ssStates = map[string]string{
 // and commas. Names are kept as printed (the kernel cuts them to 15
 // bytes); invalid UTF-8 and non-printable characters become U+FFFD.
 // Interface suffixes ("127.0.0.53%lo:53", "[fe80::1]%eth0:22") are
-// dropped and "*" is the IPv6 any address; see parseEndpoint.
+// dropped. The any address "*" becomes "::": current ss prints it for
+// dual-stack IPv6 sockets (netstat prints those as ":::port"), old
+// versions also for 0.0.0.0. See parseEndpoint for the address forms.
 //
 // What is accepted and what is skipped:
 //   - Lines before the "State Recv-Q ..." header are skipped (ss prints
