@@ -230,11 +230,7 @@ func (s *Store) SetAlertStatus(ctx context.Context, node string, svcs []Service,
 // Services returns the services of one node ("" for all nodes), sorted by
 // node and port.
 func (s *Store) Services(ctx context.Context, node string) ([]Service, error) {
-	keys, err := s.scanKeys(ctx, keySvcPfx+nodePattern(node))
-	if err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
-	}
-	hashes, err := s.hgetAll(ctx, keys)
+	keys, hashes, err := s.scanHashes(ctx, keySvcPfx+nodePattern(node))
 	if err != nil {
 		return nil, fmt.Errorf("read services: %w", err)
 	}
@@ -256,11 +252,7 @@ func (s *Store) Services(ctx context.Context, node string) ([]Service, error) {
 // Connections returns the connections of one node ("" for all nodes),
 // sorted by node, port and remote.
 func (s *Store) Connections(ctx context.Context, node string) ([]Connection, error) {
-	keys, err := s.scanKeys(ctx, keyConnPfx+nodePattern(node))
-	if err != nil {
-		return nil, fmt.Errorf("list connections: %w", err)
-	}
-	hashes, err := s.hgetAll(ctx, keys)
+	keys, hashes, err := s.scanHashes(ctx, keyConnPfx+nodePattern(node))
 	if err != nil {
 		return nil, fmt.Errorf("read connections: %w", err)
 	}

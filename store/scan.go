@@ -62,6 +62,16 @@ func (s *Store) hgetAll(ctx context.Context, keys []string) ([]map[string]string
 	return out, nil
 }
 
+// scanHashes finds the hashes matching pattern and reads them all.
+func (s *Store) scanHashes(ctx context.Context, pattern string) ([]string, []map[string]string, error) {
+	keys, err := s.scanKeys(ctx, pattern)
+	if err != nil {
+		return nil, nil, err
+	}
+	hashes, err := s.hgetAll(ctx, keys)
+	return keys, hashes, err
+}
+
 // tx runs fn in MULTI/EXEC, so its writes land together or not at all. A
 // Redis Cluster cannot run a transaction over keys in several slots, and
 // dotm's key names (fixed by the data contract) spread one node's keys over
