@@ -67,36 +67,66 @@ func (s *Store) SetChecks(ctx context.Context, nc NodeCheck, checks []ServiceChe
 	return nil
 }
 
-// Checks reads a node's monitoring data. ok is false when there is none
-// (never monitored, or expired).
-func (s *Store) Checks(ctx context.Context, node string) (nc NodeCheck, checks []ServiceCheck, ok bool, err error) {
-	var nodeCmd *redis.StringCmd
-	var listCmd *redis.StringSliceCmd
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		nodeCmd = p.Get(ctx, nodeChecksKey(node))
-		listCmd = p.LRange(ctx, serviceChecksKey(node), 0, -1)
+// Checks is the monitoring data of one node.
+type Checks struct {
+	Node     NodeCheck
+	Services []ServiceCheck
+}
+
+// AllChecks reads the monitoring data of many nodes in one round trip;
+// nodes without any (never monitored, or expired) are left out.
+func (s *Store) AllChecks(ctx context.Context, nodes []string) (map[string]Checks, error) {
+	nodeCmds := make([]*redis.StringCmd, len(nodes))
+	listCmds := make([]*redis.StringSliceCmd, len(nodes))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, n := range nodes {
+			nodeCmds[i] = p.Get(ctx, nodeChecksKey(n))
+			listCmds[i] = p.LRange(ctx, serviceChecksKey(n), 0, -1)
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nc, nil, false, fmt.Errorf("read checks of node %s: %w", node, err)
+		return nil, fmt.Errorf("read checks: %w", err)
 	}
+	out := map[string]Checks{}
+	for i, n := range nodes {
+		c, ok, err := decodeChecks(n, nodeCmds[i], listCmds[i])
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[n] = c
+		}
+	}
+	return out, nil
+}
+
+func decodeChecks(node string, nodeCmd *redis.StringCmd, listCmd *redis.StringSliceCmd) (c Checks, ok bool, err error) {
 	raw, err := nodeCmd.Result()
 	switch {
 	case errors.Is(err, redis.Nil):
 	case err != nil:
-		return nc, nil, false, fmt.Errorf("read checks of node %s: %w", node, err)
+		return c, false, fmt.Errorf("read checks of node %s: %w", node, err)
 	default:
-		if err := json.Unmarshal([]byte(raw), &nc); err != nil {
-			return nc, nil, false, fmt.Errorf("node checks of %s are not valid JSON: %w", node, err)
+		if err := json.Unmarshal([]byte(raw), &c.Node); err != nil {
+			return c, false, fmt.Errorf("node checks of %s are not valid JSON: %w", node, err)
 		}
 		ok = true
 	}
 	for i, item := range listCmd.Val() {
-		var c ServiceCheck
-		if err := json.Unmarshal([]byte(item), &c); err != nil {
-			return nc, nil, ok, fmt.Errorf("service check %d of node %s is not valid JSON: %w", i, node, err)
+		var sc ServiceCheck
+		if err := json.Unmarshal([]byte(item), &sc); err != nil {
+			return c, false, fmt.Errorf("service check %d of node %s is not valid JSON: %w", i, node, err)
 		}
-		checks = append(checks, c)
+		c.Services = append(c.Services, sc)
 	}
-	return nc, checks, ok || len(checks) > 0, nil
+	return c, ok || len(c.Services) > 0, nil
+}
+
+// Checks reads one node's monitoring data. ok is false when there is none
+// (never monitored, or expired).
+func (s *Store) Checks(ctx context.Context, node string) (nc NodeCheck, checks []ServiceCheck, ok bool, err error) {
+	all, err := s.AllChecks(ctx, []string{node})
+	c, ok := all[node]
+	return c.Node, c.Services, ok, err
 }

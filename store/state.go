@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -56,18 +57,43 @@ func (s *Store) SetState(ctx context.Context, fields map[string]string) error {
 	return nil
 }
 
-// SetMonitoringStatus records how the monitoring sources fared in the last
-// run (a JSON document, field "monitoring" of dotm::state).
-func (s *Store) SetMonitoringStatus(ctx context.Context, doc []byte) error {
-	return s.SetState(ctx, map[string]string{fMonitoring: string(doc)})
+// MonitoringStatus is how the monitoring sources fared in the last collect
+// run: field "monitoring" of dotm::state, as JSON.
+type MonitoringStatus struct {
+	Time    int64          `json:"time"`
+	Sources []SourceStatus `json:"sources"`
+	// UnknownHosts are monitored hosts that map to no node.
+	UnknownHosts []string `json:"unknown_hosts"`
 }
 
-// MonitoringStatus is what SetMonitoringStatus stored, or nil.
-func (st State) MonitoringStatus() []byte {
-	if v, ok := st.Fields[fMonitoring]; ok {
-		return []byte(v)
+// SourceStatus is one monitoring source's outcome.
+type SourceStatus struct {
+	Source string `json:"source"` // without credentials
+	Status string `json:"status"` // "OK" or the error
+	Hosts  int    `json:"hosts"`
+	Checks int    `json:"checks"`
+}
+
+// SetMonitoringStatus records how the monitoring sources fared.
+func (s *Store) SetMonitoringStatus(ctx context.Context, m MonitoringStatus) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
 	}
-	return nil
+	return s.SetState(ctx, map[string]string{fMonitoring: string(b)})
+}
+
+// Monitoring is what SetMonitoringStatus stored; ok is false when no run
+// read monitoring yet.
+func (st State) Monitoring() (m MonitoringStatus, ok bool, err error) {
+	v, ok := st.Fields[fMonitoring]
+	if !ok {
+		return m, false, nil
+	}
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		return m, false, fmt.Errorf("%s field %s is not valid JSON: %w", keyState, fMonitoring, err)
+	}
+	return m, true, nil
 }
 
 // SetLastUpdated records when a collect run finished (t in unix seconds).

@@ -1,0 +1,93 @@
+package render
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/lwindolf/dotm/store"
+)
+
+// Coverage is how dotm's picture and the monitoring's fit together, in
+// both directions.
+type Coverage struct {
+	// Unmonitored are services of monitored nodes that no check maps to.
+	// (Nodes monitoring does not know at all are in MissingMonitoring
+	// instead of listing all their services here.)
+	Unmonitored []store.Service
+	// UnmappedChecks are checks that map to no detected service.
+	UnmappedChecks []store.ServiceCheck
+	// MissingMonitoring are nodes the monitoring system does not know.
+	MissingMonitoring []string
+	// Uncollected are monitored hosts that are no dotm node.
+	Uncollected []string
+	// Sources is how each monitoring source fared in the last run.
+	Sources []store.SourceStatus
+	// Monitored is false when no collect run has read monitoring yet:
+	// then every list above is empty, not "all missing".
+	Monitored bool
+}
+
+// LoadCoverage reads what Coverage needs from the store.
+func LoadCoverage(ctx context.Context, st *store.Store) (*Coverage, error) {
+	nodes, err := st.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	services, err := st.Services(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	checks, err := st.AllChecks(ctx, nodes)
+	if err != nil {
+		return nil, err
+	}
+	state, err := st.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mon, ok, err := state.Monitoring()
+	if err != nil {
+		return nil, err
+	}
+	c := CoverageOf(nodes, services, checks)
+	c.Monitored = ok
+	if !ok {
+		return &Coverage{}, nil
+	}
+	c.Sources, c.Uncollected = mon.Sources, mon.UnknownHosts
+	return c, nil
+}
+
+// CoverageOf computes coverage from nodes, their services and the stored
+// checks (by node).
+func CoverageOf(nodes []string, services []store.Service, checks map[string]store.Checks) *Coverage {
+	c := &Coverage{}
+	for _, n := range nodes {
+		if _, ok := checks[n]; !ok {
+			c.MissingMonitoring = append(c.MissingMonitoring, n)
+		}
+	}
+	mapped := map[string]bool{} // node + " " + process
+	for _, nc := range checks {
+		for _, sc := range nc.Services {
+			if sc.Mapping == "" {
+				c.UnmappedChecks = append(c.UnmappedChecks, sc)
+				continue
+			}
+			for _, p := range strings.Split(sc.Mapping, ",") {
+				mapped[sc.Node+" "+p] = true
+			}
+		}
+	}
+	for _, sv := range services {
+		if _, monitored := checks[sv.Node]; monitored && !mapped[sv.Node+" "+sv.Process] {
+			c.Unmonitored = append(c.Unmonitored, sv)
+		}
+	}
+	slices.SortFunc(c.UnmappedChecks, func(a, b store.ServiceCheck) int {
+		return strings.Compare(a.Node+"\x00"+a.Service, b.Node+"\x00"+b.Service)
+	})
+	slices.Sort(c.MissingMonitoring)
+	return c
+}

@@ -1,0 +1,34 @@
+package render
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/lwindolf/dotm/store"
+)
+
+func TestCoverageOf(t *testing.T) {
+	services := []store.Service{
+		{Node: "web01", Port: 80, Process: "nginx"},
+		{Node: "web01", Port: 9100, Process: "node_exporter"},
+		{Node: "db01", Port: 3306, Process: "mysqld"},
+		{Node: "new01", Port: 8080, Process: "java"},
+	}
+	checks := map[string]store.Checks{
+		"web01": {Services: []store.ServiceCheck{
+			{Node: "web01", Service: "HTTP", Mapping: "nginx"},
+			{Node: "web01", Service: "Disk /var", Status: "WARNING"},
+		}},
+		"db01": {Services: []store.ServiceCheck{{Node: "db01", Service: "MySQL connections", Mapping: "mysqld"}}},
+	}
+	c := CoverageOf([]string{"web01", "db01", "new01"}, services, checks)
+	if got := fmt.Sprint(c.Unmonitored); got != fmt.Sprint([]store.Service{services[1]}) {
+		t.Errorf("unmonitored = %s, want only web01's node_exporter (new01 is missing monitoring as a whole)", got)
+	}
+	if len(c.UnmappedChecks) != 1 || c.UnmappedChecks[0].Service != "Disk /var" {
+		t.Errorf("unmapped checks = %v", c.UnmappedChecks)
+	}
+	if fmt.Sprint(c.MissingMonitoring) != "[new01]" {
+		t.Errorf("missing monitoring = %v", c.MissingMonitoring)
+	}
+}
