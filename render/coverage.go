@@ -50,12 +50,11 @@ func LoadCoverage(ctx context.Context, st *store.Store) (*Coverage, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := CoverageOf(nodes, services, checks)
-	c.Monitored = ok
 	if !ok {
 		return &Coverage{}, nil
 	}
-	c.Sources, c.Uncollected = mon.Sources, mon.UnknownHosts
+	c := CoverageOf(nodes, services, checks)
+	c.Monitored, c.Sources, c.Uncollected = true, mon.Sources, mon.UnknownHosts
 	return c, nil
 }
 
