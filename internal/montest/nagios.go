@@ -1,0 +1,401 @@
+package montest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/cgi"
+	"os"
+	"os/exec"
+	"os/user"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lwindolf/dotm/internal/redistest"
+)
+
+// nagiosConfig is the Nagios configuration, with @DIR@, @USER@ and @GROUP@
+// to replace. It holds 4 hosts and 18 services; see nagios4/objects.
+//
+//go:embed nagios4
+var nagiosConfig embed.FS
+
+// Where Debian's packages (nagios4-core, nagios4-cgi,
+// monitoring-plugins-basic) install what the tests run.
+const (
+	NagiosBinary = "nagios4"
+	NagiosCGIDir = "/usr/lib/cgi-bin/nagios4"
+	PluginDir    = "/usr/lib/nagios/plugins"
+)
+
+// CGIPath is where Nagios.CGI serves the CGIs, as Debian's Apache
+// configuration does.
+const CGIPath = "/nagios4/cgi-bin"
+
+// plugins are the check plugins the configuration runs.
+var plugins = []string{"check_tcp", "check_http", "check_disk", "check_load", "check_ntp_time", "check_dummy"}
+
+// Nagios is a throw-away Nagios Core 4 daemon started for a test.
+type Nagios struct {
+	Dir          string // the configuration and state directory
+	Config       string // the main configuration file, nagios.cfg
+	StatusDat    string // the status file
+	ObjectsCache string // the object cache file, next to StatusDat
+	CommandFile  string // the external command FIFO
+	Log          string // nagios.log
+	cmd          *exec.Cmd
+	done         chan error
+}
+
+// StartNagios starts Nagios Core 4 with the configuration in nagios4/ in a
+// new directory, after the fake services it probes (StartListeners), and
+// stops it when the test ends. Each extra string is an object
+// configuration file added to objects/. It returns once the daemon wrote
+// its first status.dat; call WaitChecked before looking at results.
+//
+// The daemon runs as a child of the test binary, as the user running the
+// test (nagios_user is set to it), so the test needs no root and no
+// "nagios" user, and a killed test binary takes the daemon with it (on
+// Linux). The directory is a short one under os.TempDir(), because the
+// query socket path must fit in 108 bytes. Missing nagios4, plugins or
+// the CGI skip the test, or fail it under CI=true.
+func StartNagios(t testing.TB, extra ...string) *Nagios {
+	t.Helper()
+	bin := requireNagios(t)
+	StartListeners(t)
+	dir, err := os.MkdirTemp("", "nagios4-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			_ = os.RemoveAll(dir)
+			return
+		}
+		t.Logf("nagios: kept %s for inspection", dir)
+	})
+	n := newNagios(dir)
+	if err := n.writeConfig(extra); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-v", n.Config).CombinedOutput(); err != nil {
+		t.Fatalf("nagios4 -v %s: %v\n%s", n.Config, err, out)
+	}
+	if err := n.start(bin); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := n.Stop(); err != nil {
+			t.Errorf("stop nagios: %v", err)
+		}
+	})
+	if err := n.waitFile(n.StatusDat, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// requireNagios returns the nagios4 binary after checking the plugins,
+// skipping or failing the test when something is not installed.
+func requireNagios(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath(NagiosBinary)
+	if err != nil { // /usr/sbin is not in every user's PATH
+		bin = redistest.Require(t, filepath.Join("/usr/sbin", NagiosBinary))
+	}
+	for _, p := range plugins {
+		redistest.Require(t, filepath.Join(PluginDir, p))
+	}
+	return bin
+}
+
+// newNagios names the files of a Nagios in dir.
+func newNagios(dir string) *Nagios {
+	return &Nagios{
+		Dir:          dir,
+		Config:       filepath.Join(dir, "nagios.cfg"),
+		StatusDat:    filepath.Join(dir, "var", "status.dat"),
+		ObjectsCache: filepath.Join(dir, "var", "objects.cache"),
+		CommandFile:  filepath.Join(dir, "var", "rw", "nagios.cmd"),
+		Log:          filepath.Join(dir, "var", "nagios.log"),
+	}
+}
+
+// writeConfig copies the embedded configuration into n.Dir, filling in
+// the directory and the user, and adds the extra object files.
+func (n *Nagios) writeConfig(extra []string) error {
+	u, err := user.Current()
+	if err != nil {
+		return fmt.Errorf("current user: %w", err)
+	}
+	g, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		return fmt.Errorf("group %s: %w", u.Gid, err)
+	}
+	r := strings.NewReplacer("@DIR@", n.Dir, "@USER@", u.Username, "@GROUP@", g.Name)
+	err = fs.WalkDir(nagiosConfig, "nagios4", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(n.Dir, strings.TrimPrefix(p, "nagios4"))
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := nagiosConfig.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		mode := os.FileMode(0o644)
+		if path.Dir(p) == "nagios4/plugins" {
+			mode = 0o755
+		}
+		return os.WriteFile(dst, []byte(r.Replace(string(b))), mode)
+	})
+	if err != nil {
+		return fmt.Errorf("write nagios config to %s: %w", n.Dir, err)
+	}
+	for i, e := range extra {
+		f := filepath.Join(n.Dir, "objects", fmt.Sprintf("extra-%d.cfg", i))
+		if err := os.WriteFile(f, []byte(e), 0o644); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{"var/rw", "var/tmp", "var/checkresults", "var/archives"} {
+		if err := os.MkdirAll(filepath.Join(n.Dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// start runs the daemon in the foreground, as a child of the test binary.
+func (n *Nagios) start(bin string) error {
+	out, err := os.Create(filepath.Join(n.Dir, "var", "stdout.log"))
+	if err != nil {
+		return err
+	}
+	n.cmd = exec.Command(bin, n.Config)
+	n.cmd.Dir = n.Dir
+	n.cmd.Stdout, n.cmd.Stderr = out, out
+	n.cmd.SysProcAttr = childAttr()
+	if err := n.cmd.Start(); err != nil {
+		out.Close()
+		return fmt.Errorf("start %s: %w", bin, err)
+	}
+	done := make(chan error, 1) // local: Stop clears n.done while Wait runs
+	n.done = done
+	go func() {
+		done <- n.cmd.Wait()
+		out.Close()
+	}()
+	return nil
+}
+
+// Stop terminates the daemon (SIGTERM, SIGKILL after 10 s) and waits for
+// it. Stopping a stopped daemon does nothing.
+func (n *Nagios) Stop() error {
+	if n.done == nil {
+		return nil
+	}
+	done := n.done
+	n.done = nil
+	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+		return nil
+	case <-time.After(10 * time.Second):
+		_ = n.cmd.Process.Kill()
+		<-done
+		return errors.New("nagios did not stop within 10 s of SIGTERM; killed it")
+	}
+}
+
+// waitFile waits until file exists and is not empty, or the daemon died.
+func (n *Nagios) waitFile(file string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if fi, err := os.Stat(file); err == nil && fi.Size() > 0 {
+			return nil
+		}
+		if n.exited() {
+			return fmt.Errorf("nagios exited before writing %s:\n%s", file, n.tail())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("nagios wrote no %s within %v:\n%s", file, limit, n.tail())
+}
+
+// exited reports whether the daemon is gone.
+func (n *Nagios) exited() bool {
+	if n.done == nil {
+		return true
+	}
+	select {
+	case err := <-n.done:
+		n.done <- err // keep it for Stop
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitChecked waits (up to limit) until every host and service with
+// active checks enabled has a check result in status.dat. Hosts and
+// services with active checks disabled stay pending and are not waited
+// for. The NTP check is the slowest: about 2 s.
+func (n *Nagios) WaitChecked(t testing.TB, limit time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	var why string
+	for {
+		b, err := os.ReadFile(n.StatusDat)
+		if err == nil {
+			if why = unchecked(b); why == "" {
+				return
+			}
+		} else {
+			why = err.Error()
+		}
+		if n.exited() {
+			t.Fatalf("nagios exited:\n%s", n.tail())
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("nagios: checks not done after %v: %s\n%s", limit, why, n.tail())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// unchecked names a host or service in a status.dat that still waits for
+// its first active check, or returns "" when there is none.
+func unchecked(statusDat []byte) string {
+	services := 0
+	var block map[string]string
+	sc := bufio.NewScanner(bytes.NewReader(statusDat))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "hoststatus {" || line == "servicestatus {":
+			block = map[string]string{}
+		case line == "}" && block != nil:
+			if block["service_description"] != "" {
+				services++
+			}
+			if block["has_been_checked"] == "0" && block["active_checks_enabled"] == "1" {
+				return fmt.Sprintf("%s %q not checked yet", block["host_name"], block["service_description"])
+			}
+			block = nil
+		case block != nil:
+			if k, v, ok := strings.Cut(line, "="); ok {
+				block[k] = v
+			}
+		}
+	}
+	if services == 0 {
+		return "status.dat has no services yet"
+	}
+	return ""
+}
+
+// Command sends an external command, like "SCHEDULE_FORCED_HOST_SVC_CHECKS;cache01;%d",
+// to the daemon's command FIFO; the "[time] " prefix is added. Effects
+// show in status.dat within about 2 s.
+func (n *Nagios) Command(t testing.TB, format string, args ...any) {
+	t.Helper()
+	f, err := os.OpenFile(n.CommandFile, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatalf("open nagios command file: %v", err)
+	}
+	defer f.Close()
+	line := fmt.Sprintf("[%d] %s\n", time.Now().Unix(), fmt.Sprintf(format, args...))
+	if _, err := f.WriteString(line); err != nil {
+		t.Fatalf("write nagios command %q: %v", line, err)
+	}
+}
+
+// CGI returns an http.Handler that runs Nagios' real CGIs (Debian's
+// nagios4-cgi) for this daemon under CGIPath, without Apache: it checks
+// HTTP basic auth against user and password (401 otherwise) and passes
+// the user to the CGI as REMOTE_USER, as Apache's mod_auth_basic would.
+// It writes a cgi.cfg that authorizes user for all hosts and services,
+// and points the CGIs at it with NAGIOS_CGI_CONFIG.
+func (n *Nagios) CGI(t testing.TB, user, password string) http.Handler {
+	t.Helper()
+	redistest.Require(t, filepath.Join(NagiosCGIDir, "statusjson.cgi"))
+	cfg := filepath.Join(n.Dir, "cgi.cfg")
+	body := fmt.Sprintf(`main_config_file=%s
+physical_html_path=/usr/share/nagios4/htdocs
+url_html_path=/nagios4
+use_authentication=1
+use_ssl_authentication=0
+use_pending_states=1
+authorized_for_system_information=%[2]s
+authorized_for_configuration_information=%[2]s
+authorized_for_all_services=%[2]s
+authorized_for_all_hosts=%[2]s
+`, n.Config, user)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &cgiHandler{user: user, password: password, config: cfg, dir: n.Dir}
+}
+
+// cgiHandler runs the CGI named by the request path.
+type cgiHandler struct {
+	user, password, config, dir string
+}
+
+func (h *cgiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u, p, ok := r.BasicAuth()
+	if !ok || u != h.user || p != h.password {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Nagios Access"`)
+		http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
+		return
+	}
+	dir, name := path.Split(r.URL.Path)
+	if strings.TrimSuffix(dir, "/") != CGIPath || !strings.HasSuffix(name, ".cgi") {
+		http.NotFound(w, r)
+		return
+	}
+	bin := filepath.Join(NagiosCGIDir, name)
+	if _, err := os.Stat(bin); err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	c := &cgi.Handler{
+		Path: bin,
+		Root: CGIPath + "/" + name,
+		Dir:  h.dir,
+		Env:  []string{"NAGIOS_CGI_CONFIG=" + h.config, "REMOTE_USER=" + u},
+	}
+	c.ServeHTTP(w, r)
+}
+
+// tail is the end of nagios.log and the daemon's own output, for errors.
+func (n *Nagios) tail() string {
+	var b strings.Builder
+	for _, f := range []string{n.Log, filepath.Join(n.Dir, "var", "stdout.log")} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		if len(lines) > 20 {
+			lines = lines[len(lines)-20:]
+		}
+		fmt.Fprintf(&b, "--- %s\n%s\n", f, strings.Join(lines, "\n"))
+	}
+	return b.String()
+}
