@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lwindolf/dotm/collect/monitor"
 	"github.com/lwindolf/dotm/collect/netinfo"
 	"github.com/lwindolf/dotm/store"
 	"golang.org/x/sync/errgroup"
@@ -33,6 +34,9 @@ type Options struct {
 	Progress func(done, total int)
 	// Fetchers replaces the fetch methods (nil: Fetchers).
 	Fetchers map[string]FetchFunc
+	// Monitoring are the monitoring sources to read (see monitor.Open);
+	// none means nagios_instance's source, if set.
+	Monitoring []string
 }
 
 // Summary is the outcome of a run.
@@ -46,6 +50,8 @@ type Summary struct {
 	// AddedLocal names this machine when the run added it because no node
 	// was configured.
 	AddedLocal string
+	// Sources is how each monitoring source fared.
+	Sources []SourceResult
 }
 
 // Failure is a node that could not be fetched, and why.
@@ -68,7 +74,32 @@ func (s Summary) String() string {
 		}
 		line += fmt.Sprintf("; %d failed: %s", len(s.Failed), strings.Join(parts, ", "))
 	}
+	if len(s.Sources) > 0 {
+		checks := 0
+		var bad []string
+		for _, r := range s.Sources {
+			checks += r.Checks
+			if r.Err != "" {
+				// Source errors usually start with the source's name.
+				bad = append(bad, fmt.Sprintf("%s (%s)", r.Source, strings.TrimPrefix(r.Err, r.Source+": ")))
+			}
+		}
+		line += fmt.Sprintf("; monitoring: %d checks from %d/%d sources", checks, len(s.Sources)-len(bad), len(s.Sources))
+		if len(bad) > 0 {
+			line += "; failed: " + strings.Join(bad, ", ")
+		}
+	}
 	return line
+}
+
+// Problems reports whether anything failed: a node or a monitoring source.
+func (s Summary) Problems() bool {
+	for _, r := range s.Sources {
+		if r.Err != "" {
+			return true
+		}
+	}
+	return len(s.Failed) > 0
 }
 
 // lockTTL bounds how long a crashed run's lock blocks the next runs.
@@ -133,7 +164,80 @@ func collect(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 		return sum, fmt.Errorf("collect interrupted: %w; nothing was written", ctx.Err())
 	}
 	sum.Fetched, sum.Failed = len(hosts), failed
-	return sum, write(ctx, st, conf, hosts, failed, o.Now.Unix())
+	if err := write(ctx, st, conf, hosts, failed, o.Now.Unix()); err != nil {
+		return sum, err
+	}
+	sum.Sources, err = monitoring(ctx, st, conf, names, o)
+	return sum, err
+}
+
+// monitoring reads the monitoring sources and stores their checks mapped
+// onto nodes and services. A failing source is reported, recorded in
+// dotm::state, and leaves its previous data to expire.
+func monitoring(ctx context.Context, st *store.Store, conf *store.Conf, nodes []string, o Options) ([]SourceResult, error) {
+	specs := o.Monitoring
+	if len(specs) == 0 && conf.Nagios["source"] != "" {
+		specs = []string{conf.Nagios["source"]}
+	}
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	auth, err := defaultAuth(conf)
+	if err != nil {
+		return []SourceResult{{Source: "nagios_instance", Err: err.Error()}}, nil
+	}
+	var sources []monitor.Source
+	var results []SourceResult
+	for _, spec := range specs {
+		src, err := monitor.Open(spec, auth)
+		if err != nil {
+			results = append(results, SourceResult{Source: monitor.Redact(spec), Err: err.Error()})
+			continue
+		}
+		sources = append(sources, src)
+	}
+	state, fetched := fetchMonitoring(ctx, sources, cmp.Or(o.Timeout, 10*time.Second)*3)
+	results = append(results, fetched...)
+	status := store.MonitoringStatus{Time: o.Now.Unix()}
+	answered := 0
+	for _, r := range results {
+		status.Sources = append(status.Sources, store.SourceStatus{Source: r.Source, Status: cmp.Or(r.Err, "OK"),
+			Hosts: r.Hosts, Checks: r.Checks})
+		if r.Err == "" {
+			answered++
+		}
+	}
+	if answered > 0 {
+		all, err := st.Services(ctx, "")
+		if err != nil {
+			return results, err
+		}
+		services := map[string][]store.Service{}
+		for _, sv := range all {
+			services[sv.Node] = append(services[sv.Node], sv)
+		}
+		namer := newNodeNamer(nodes, conf.NodeAliases)
+		mapped, unknown := mapChecks(state, conf, services, namer, conf.Nagios["use_aliases"] == "1")
+		status.UnknownHosts = unknown
+		ttl := time.Duration(atoi(cmp.Or(conf.Nagios["expire"], "86400"))) * time.Second
+		if err := writeMonitoring(ctx, st, mapped, services, ttl, answered == len(results)); err != nil {
+			return results, err
+		}
+	}
+	return results, st.SetMonitoringStatus(ctx, status)
+}
+
+// defaultAuth is nagios_instance's user and password (or password_file).
+func defaultAuth(conf *store.Conf) (monitor.Auth, error) {
+	a := monitor.Auth{User: conf.Nagios["user"], Password: conf.Nagios["password"]}
+	if f := conf.Nagios["password_file"]; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return a, fmt.Errorf("nagios_instance password_file: %w", err)
+		}
+		a.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	return a, nil
 }
 
 // addThisMachine makes this machine the one node, fetched locally, so a

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect"
+	"github.com/lwindolf/dotm/collect/monitor"
 	"github.com/lwindolf/dotm/store"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
@@ -31,7 +32,10 @@ On a terminal it shows progress; --quiet prints only when a node failed.`,
 			fs.IntVar(&o.concurrency, "concurrency", 100, "nodes fetched at once")
 			fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline for each node's fetch")
 			fs.StringVar(&o.now, "now", "", "the time to record (unix seconds or RFC 3339), for backfills and tests")
-			fs.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing unless a node failed (for cron)")
+			fs.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing unless a node or a monitoring source failed (for cron)")
+			fs.StringArrayVar(&o.monitoring, "monitoring", nil, "monitoring source to read (repeatable): a status.dat path, "+
+				"icinga2+https://HOST:5665, livestatus+unix:///PATH, livestatus+tcp://HOST:PORT or nagios+https://HOST/nagios4/cgi-bin "+
+				"(default: nagios_instance's source)")
 			return func(ctx context.Context, e *env, args []string) error { return runCollect(ctx, e, args, o) }
 		},
 	}
@@ -42,6 +46,7 @@ type collectOpts struct {
 	timeout     time.Duration
 	now         string
 	quiet       bool
+	monitoring  []string
 }
 
 func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error {
@@ -56,7 +61,12 @@ func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error
 	if o.concurrency < 1 || o.timeout <= 0 {
 		return usagef(path, "--concurrency must be at least 1 and --timeout positive")
 	}
-	opts := collect.Options{Now: now, Concurrency: o.concurrency, Timeout: o.timeout}
+	for _, m := range o.monitoring {
+		if err := monitor.Check(m); err != nil {
+			return usagef(path, "--monitoring: %v", err)
+		}
+	}
+	opts := collect.Options{Now: now, Concurrency: o.concurrency, Timeout: o.timeout, Monitoring: o.monitoring}
 	if !o.quiet && isTerminal(e.stderr) {
 		bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(e.stderr),
 			progressbar.OptionSetDescription("collecting"), progressbar.OptionClearOnFinish(),
@@ -77,7 +87,7 @@ func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error
 				inert(sum.AddedLocal))
 		}
 		switch {
-		case len(sum.Failed) > 0:
+		case sum.Problems():
 			fmt.Fprintln(e.stderr, inert(sum.String()))
 		case !o.quiet:
 			fmt.Fprintln(e.stdout, inert(sum.String()))
