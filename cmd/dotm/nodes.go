@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -142,16 +143,26 @@ func nodesShow(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s  ips %s  last fetch %s  status %s\n\n", inert(name), inert(strings.Join(n.IPs, ",")),
 			stamp(n.LastFetch), inert(oneLine(cmp.Or(n.FetchStatus, "-"))))
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PORT\tPROCESS\tFIRST SEEN\tLAST SEEN\tLAST USED")
+		fmt.Fprintln(tw, "PORT\tPROCESS\tALERT\tFIRST SEEN\tLAST SEEN\tLAST USED")
 		for _, sv := range svcs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", sv.Port, inert(cmp.Or(sv.Process, "?")),
-				stamp(sv.FirstSeen), stamp(sv.LastSeen), stamp(sv.LastConnection))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", sv.Port, inert(cmp.Or(sv.Process, "?")),
+				inert(cmp.Or(sv.AlertStatus, "-")), stamp(sv.FirstSeen), stamp(sv.LastSeen), stamp(sv.LastConnection))
 		}
 		fmt.Fprintln(tw)
 		fmt.Fprintln(tw, "DIR\tREMOTE\tPORT\tPROCESS\tCOUNT\tLAST SEEN")
 		for _, c := range conns {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.Direction, inert(c.Remote), inert(c.Port),
 				inert(cmp.Or(c.Process, "?")), c.Connections, stamp(c.LastSeen))
+		}
+		nc, checks, ok, err := s.Checks(ctx, name)
+		if err != nil || !ok {
+			return errors.Join(err, tw.Flush())
+		}
+		fmt.Fprintf(tw, "\nMONITORING: %s\t%s\n", inert(nc.Status), inert(oneLine(nc.StatusInformation)))
+		fmt.Fprintln(tw, "CHECK\tSERVICE\tSTATE\tOUTPUT")
+		for _, c := range checks {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", inert(c.Service), inert(cmp.Or(c.Mapping, "-")), inert(c.Status),
+				inert(oneLine(c.StatusInformation)))
 		}
 		return tw.Flush()
 	})
