@@ -133,6 +133,9 @@ func checkMonitored(t *testing.T, s *store.Store, fleet *simfleet.Fleet) {
 }
 
 func TestMonitoringNagios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a monitoring daemon")
+	}
 	ng := montest.StartNagios(t)
 	ng.WaitChecked(t, time.Minute)
 	s, fleet, run := monitoredFleet(t)
@@ -164,6 +167,9 @@ func TestMonitoringNagios(t *testing.T) {
 }
 
 func TestMonitoringIcinga2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a monitoring daemon")
+	}
 	ic := montest.StartIcinga2(t)
 	s, fleet, run := monitoredFleet(t)
 	host := strings.TrimPrefix(ic.APIURL, "https://")
