@@ -12,18 +12,8 @@ import (
 	"github.com/lwindolf/dotm/store"
 )
 
-// severity orders check states from harmless to worst, so a service keeps
-// the worst state of its checks.
-var severity = map[string]int{
-	monitor.OK: 0, monitor.Up: 0,
-	monitor.Pending: 1,
-	monitor.Warning: 2,
-	monitor.Unknown: 3, monitor.Unreachable: 3,
-	monitor.Critical: 4, monitor.Down: 4,
-}
-
 // Worse reports whether state a is worse than b.
-func Worse(a, b string) bool { return severity[a] > severity[b] }
+func Worse(a, b string) bool { return store.Severity(a) > store.Severity(b) }
 
 // SourceResult is how one monitoring source fared in a run.
 type SourceResult struct {
