@@ -182,3 +182,20 @@ func (f *Fleet) Lookup(name string) *Host {
 	}
 	return nil
 }
+
+// Disconnect removes every connection from host from to host to, as when
+// a client stops using a service.
+func (f *Fleet) Disconnect(from, to string) {
+	keep := func(edges []*Edge) []*Edge {
+		var out []*Edge
+		for _, e := range edges {
+			if e.From == nil || e.To == nil || e.From.Name != from || e.To.Name != to {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	for _, h := range f.Hosts {
+		h.Out, h.In = keep(h.Out), keep(h.In)
+	}
+}

@@ -94,3 +94,15 @@ func redisRoundTrip(t *testing.T, send string) string {
 	}
 	return line
 }
+
+func TestStartListenersParallel(t *testing.T) {
+	for i := range 4 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			StartListeners(t)
+			if got := redisRoundTrip(t, "PING\r\n"); got != "+PONG\r\n" {
+				t.Errorf("PING: got %q", got)
+			}
+		})
+	}
+}

@@ -325,16 +325,51 @@ func (n *Nagios) Command(t testing.TB, format string, args ...any) {
 	}
 }
 
+// Snapshot copies the current status.dat (Nagios replaces it whole, so
+// the copy is consistent) to snapshot-N/status.dat and returns a view of n
+// whose StatusDat is the copy and whose Config (snapshot-N.cfg) names it:
+// CGIs of the view answer from exactly the copied state, for fixtures
+// that agree. The view shares the daemon; its Stop does nothing.
+func (n *Nagios) Snapshot(t testing.TB) *Nagios {
+	t.Helper()
+	b, err := os.ReadFile(n.StatusDat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(n.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(n.Dir, "snapshot-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := *n
+	v.done, v.cmd = nil, nil
+	v.StatusDat = filepath.Join(dir, "status.dat")
+	v.Config = dir + ".cfg"
+	cfg = bytes.ReplaceAll(cfg, []byte("status_file="+n.StatusDat), []byte("status_file="+v.StatusDat))
+	if err := os.WriteFile(v.StatusDat, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(v.Config, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &v
+}
+
 // CGI returns an http.Handler that runs Nagios' real CGIs (Debian's
 // nagios4-cgi) for this daemon under CGIPath, without Apache: it checks
 // HTTP basic auth against user and password (401 otherwise) and passes
 // the user to the CGI as REMOTE_USER, as Apache's mod_auth_basic would.
-// It writes a cgi.cfg that authorizes user for all hosts and services,
-// and points the CGIs at it with NAGIOS_CGI_CONFIG.
+// It writes a CGI configuration next to n.Config (nagios.cfg →
+// nagios-cgi.cfg) that authorizes user for all hosts and services, and
+// points the CGIs at it with NAGIOS_CGI_CONFIG. The CGIs read status.dat
+// and objects.cache from the files n.Config names.
 func (n *Nagios) CGI(t testing.TB, user, password string) http.Handler {
 	t.Helper()
 	redistest.Require(t, filepath.Join(NagiosCGIDir, "statusjson.cgi"))
-	cfg := filepath.Join(n.Dir, "cgi.cfg")
+	cfg := strings.TrimSuffix(n.Config, ".cfg") + "-cgi.cfg"
 	body := fmt.Sprintf(`main_config_file=%s
 physical_html_path=/usr/share/nagios4/htdocs
 url_html_path=/nagios4
