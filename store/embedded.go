@@ -33,8 +33,12 @@ type embedded struct {
 	lock  *flock.Flock
 	mr    *miniredis.Miniredis
 	dirty atomic.Bool
-	mu    sync.Mutex   // serialises save
-	gate  sync.RWMutex // commands hold it shared; save copies the keys holding it alone
+	// expiring is set once some key has a TTL; only then does the clock
+	// move miniredis's TTLs (which costs a walk over every key).
+	expiring atomic.Bool
+	stop     chan struct{}
+	mu       sync.Mutex   // serialises save
+	gate     sync.RWMutex // commands hold it shared; save copies the keys holding it alone
 }
 
 const (
@@ -77,7 +81,6 @@ func openEmbedded(ctx context.Context, opts Options) (*Store, error) {
 		_ = os.Remove(f)
 	}
 	e.mr = miniredis.NewMiniRedis()
-	e.mr.ClockTTL(true)
 	expired, err := e.load()
 	if err != nil {
 		e.release()
@@ -95,6 +98,8 @@ func openEmbedded(ctx context.Context, opts Options) (*Store, error) {
 		DisableIdentity: true,
 	})
 	rdb.AddHook(dirtyHook{e})
+	e.stop = make(chan struct{})
+	go e.clock()
 	return &Store{rdb: rdb, emb: e, kind: "embedded", where: dir}, nil
 }
 
@@ -134,7 +139,28 @@ func (e *embedded) release() {
 	_ = e.lock.Unlock()
 }
 
+// clock moves TTLs forward with the wall clock, once a second, while some
+// key has one. (miniredis's own ClockTTL does this on every access, which
+// costs a sorted walk over all keys each time: quadratic on big stores.)
+func (e *embedded) clock() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-t.C:
+			if e.expiring.Load() {
+				e.mr.FastForward(now.Sub(last))
+			}
+			last = now
+		}
+	}
+}
+
 func (e *embedded) close() error {
+	close(e.stop)
 	err := e.save()
 	e.mr.Close()
 	e.release()
@@ -168,14 +194,36 @@ func (h dirtyHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 }
 
 func (h dirtyHook) mark(cmd redis.Cmder) {
+	name := strings.ToUpper(cmd.Name())
+	if !h.e.expiring.Load() && setsTTL(name, cmd.Args()) {
+		h.e.expiring.Store(true)
+	}
 	if h.e.dirty.Load() {
 		return
 	}
-	switch name := strings.ToUpper(cmd.Name()); name {
+	switch name {
 	case "MULTI", "EXEC", "PING", "HELLO", "SELECT", "CLIENT", "DISCARD", "WATCH", "UNWATCH":
 	default:
 		if !h.e.mr.IsReadOnlyCommand(name) {
 			h.e.dirty.Store(true)
 		}
 	}
+}
+
+// setsTTL reports whether a command gives a key an expiry.
+func setsTTL(name string, args []any) bool {
+	switch name {
+	case "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "SETEX", "PSETEX", "GETEX", "RESTORE":
+		return true
+	case "SET":
+		for _, a := range args[min(3, len(args)):] {
+			if s, ok := a.(string); ok {
+				switch strings.ToUpper(s) {
+				case "EX", "PX", "EXAT", "PXAT", "KEEPTTL":
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -91,6 +91,7 @@ func (e *embedded) read(r io.Reader) (expired int, err error) {
 		}
 		if ttl > 0 {
 			e.mr.SetTTL(k.Key, ttl)
+			e.expiring.Store(true)
 		}
 	}
 	return expired, nil
