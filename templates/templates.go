@@ -1,5 +1,6 @@
 // Package templates holds the html/template files of the site, embedded
-// into the binary.
+// into the binary: base.tmpl (layout, shared blocks) and one file per
+// kind of page.
 package templates
 
 import "embed"

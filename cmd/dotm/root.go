@@ -15,7 +15,9 @@ so a single host needs no Redis server.`,
 			nodesCommand(),
 			configCommand(),
 			collectCommand(),
+			renderCommand(),
 			agentCommand(),
+			demoCommand(),
 		},
 	}
 }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/lwindolf/dotm/internal/redistest"
+)
+
+// TestSiteInBrowser opens the rendered site in a real headless Chromium
+// (Debian's chromium) over HTTP: no console errors, the graph shows the
+// nodes, the table filter and sort work. Screenshots are kept in
+// $TMPDIR/dotm-test-artifacts.
+func TestSiteInBrowser(t *testing.T) {
+	chromium := redistest.Require(t, "chromium")
+	dataDir := t.TempDir()
+	renderFleet(t, dataDir, time.Unix(1795000000, 0))
+	out := filepath.Join(t.TempDir(), "site")
+	runCLI(t, "render", "--out", out, "--now", "1795000000", "--data-dir", dataDir, "--cache", t.TempDir())
+	srv := httptest.NewServer(http.FileServer(http.Dir(out)))
+	defer srv.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	var mu sync.Mutex
+	var problems []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
+				problems = append(problems, fmt.Sprintf("console %s: %v", e.Type, e.Args))
+			}
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, "exception: "+e.ExceptionDetails.Text)
+		}
+	})
+	if err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+
+	artifacts := filepath.Join(os.TempDir(), "dotm-test-artifacts")
+	_ = os.MkdirAll(artifacts, 0o755)
+	shoot := func(name string) {
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Errorf("screenshot %s: %v", name, err)
+			return
+		}
+		_ = os.WriteFile(filepath.Join(artifacts, name), shot, 0o644)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/index.html"), chromedp.WaitVisible(chromedp.CSS("svg"))); err != nil {
+		t.Fatal(err)
+	}
+	graphText, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("div.graph svg")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shoot("overview.png")
+	for _, n := range []string{"db01", "web01", "app01"} {
+		if !strings.Contains(graphText, n) {
+			t.Errorf("the overview graph does not show %s", n)
+		}
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/nodes/db01.html"),
+		chromedp.WaitVisible(chromedp.CSS("table.filterable"))); err != nil {
+		t.Fatal(err)
+	}
+	before, err := chromedp.Run(ctx, chromedp.Evaluate[int](visibleRows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("input"), "3306"), chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	after, err := chromedp.Run(ctx, chromedp.Evaluate[int](visibleRows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("table.sortable th"))); err != nil {
+		t.Fatal(err)
+	}
+	sorted, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("table.sortable th"), "aria-sort"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shoot("node-db01.png")
+	if after == 0 || after >= before {
+		t.Errorf("typing into the filter: %d visible rows before, %d after; want fewer but some", before, after)
+	}
+	if sorted.Value == "" || sorted.Value == "none" {
+		t.Errorf("clicking a header did not sort (aria-sort %q)", sorted.Value)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(problems) > 0 {
+		t.Errorf("browser console: %v", problems)
+	}
+	t.Logf("screenshots in %s", artifacts)
+}
+
+// visibleRows counts the body rows shown in the page's first filterable
+// table.
+const visibleRows = `Array.from(document.querySelector('table.filterable').tBodies[0].rows).filter(r => r.offsetParent !== null).length`

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lwindolf/dotm/render"
+	"github.com/lwindolf/dotm/site"
+	"github.com/lwindolf/dotm/store"
+	"github.com/lwindolf/dotm/templates"
+	"github.com/spf13/pflag"
+)
+
+type renderOpts struct {
+	out, now, notes, layout, cache string
+	notesUnsafe                    bool
+}
+
+func renderCommand() *command {
+	return &command{
+		name:    "render",
+		summary: "write the static site from the store",
+		details: `Writes into a temporary directory beside --out and swaps it in when complete,
+so a web server never serves a half-written site and a failed render leaves the
+previous one. The same data renders byte-identical files. Graphs whose DOT did
+not change since the last render are not laid out again (--cache).`,
+		bind: func(fs *pflag.FlagSet) runFunc {
+			var o renderOpts
+			fs.StringVar(&o.out, "out", "", "directory to publish the site in (required)")
+			fs.StringVar(&o.now, "now", "", "the time to render as (unix seconds or RFC 3339)")
+			fs.StringVar(&o.notes, "notes", "", "directory of Markdown notes: nodes/<node>.md, services/<process>.md")
+			fs.BoolVar(&o.notesUnsafe, "notes-unsafe", false, "pass raw HTML in notes through (trusted notes only)")
+			fs.StringVar(&o.layout, "layout", "embedded", "graph layout: embedded (built in), native (system Graphviz dot), auto")
+			fs.StringVar(&o.cache, "cache", defaultCacheDir(), "directory of laid-out graphs, reused while their DOT is unchanged")
+			return func(ctx context.Context, e *env, args []string) error { return runRender(ctx, e, args, o) }
+		},
+	}
+}
+
+func defaultCacheDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/cache/dotm"
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "dotm")
+	}
+	return filepath.Join(os.TempDir(), "dotm-cache")
+}
+
+func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
+	const path = "dotm render"
+	if err := noArgs(path, args); err != nil {
+		return err
+	}
+	if o.out == "" {
+		return usagef(path, "--out DIR is required")
+	}
+	now, err := parseNow(o.now)
+	if err != nil {
+		return usagef(path, "%v", err)
+	}
+	switch o.layout {
+	case "embedded", "native", "auto":
+	default:
+		return usagef(path, "--layout %q: want embedded, native or auto", o.layout)
+	}
+	var m *render.Model
+	err = e.withStore(ctx, func(s *store.Store) error {
+		m, err = render.Load(ctx, s, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache}
+	if err := publishSite(ctx, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "rendered %d nodes into %s in %s (%d graphs laid out)\n", len(m.Nodes), o.out,
+		time.Since(start).Round(time.Millisecond), l.LaidOut())
+	return nil
+}
+
+// publishSite builds the site in a temporary tree and swaps it in; on any
+// failure the published site stays as it was.
+func publishSite(ctx context.Context, m *render.Model, out string, l *render.Layouter, o render.SiteOptions) error {
+	tree, err := site.New(out)
+	if err != nil {
+		return err
+	}
+	err = site.WriteAssets(tree)
+	if err == nil {
+		err = render.BuildSite(ctx, m, tree, l, o)
+	}
+	if err != nil {
+		tree.Abort()
+		return errors.Join(err, fmt.Errorf("the site in %s was left as it was", out))
+	}
+	return tree.Publish()
+}

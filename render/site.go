@@ -1,0 +1,361 @@
+package render
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yuin/goldmark"
+	gmhtml "github.com/yuin/goldmark/renderer/html"
+
+	"github.com/lwindolf/dotm/site"
+	"github.com/lwindolf/dotm/store"
+)
+
+// Writer receives the files of the site by relative slash path
+// (site.Tree).
+type Writer interface {
+	Write(rel string, data []byte) error
+}
+
+// SiteOptions tune the site.
+type SiteOptions struct {
+	// Templates are the page templates (templates.FS).
+	Templates fs.FS
+	// Notes is a directory of Markdown notes: nodes/<node>.md and
+	// services/<process>.md. Empty: none.
+	Notes string
+	// NotesUnsafe passes raw HTML in notes through; by default it is
+	// left out.
+	NotesUnsafe bool
+}
+
+// navItem is an entry of the top navigation.
+type navItem struct {
+	Name, Path string
+	Current    bool
+}
+
+var navPages = []navItem{
+	{"Overview", "index.html", false}, {"Nodes", "nodes.html", false}, {"Services", "services.html", false},
+	{"Alerts", "alerts.html", false}, {"Settings", "settings.html", false},
+}
+
+// page is what every template gets.
+type page struct {
+	Title string
+	Root  string // relative prefix from the page to the site root
+	Nav   []navItem
+	AsOf  string
+	M     *Model
+	Graph template.HTML
+	Note  template.HTML
+}
+
+// NodeLink is the relative link from this page to a node's page.
+func (p *page) NodeLink(name string) string { return p.Root + NodePath(name) + ".html" }
+
+// ProcessLink is the relative link to a process's page.
+func (p *page) ProcessLink(name string) string { return p.Root + ProcessPath(name) + ".html" }
+
+// IsNode tells whether a remote is one of the fleet's nodes.
+func (p *page) IsNode(remote string) bool { return p.M.Node(remote) != nil }
+
+// Age is "fresh" or "old" (past aging).
+func (p *page) Age(t int64, kind string) string {
+	if p.M.Old(t, kind) {
+		return "old"
+	}
+	return "fresh"
+}
+
+// Ports lists the distinct ports of a process's services.
+func (p *page) Ports(pr *Process) string {
+	var ports []int
+	for _, s := range pr.Services {
+		if !slices.Contains(ports, s.Port) {
+			ports = append(ports, s.Port)
+		}
+	}
+	slices.Sort(ports)
+	parts := make([]string, len(ports))
+	for i, n := range ports {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// NodePath is the site path (without extension) of a node's page and
+// graph.
+func NodePath(name string) string { return "nodes/" + site.Slug(name) }
+
+// ProcessPath is the site path (without extension) of a process's page.
+func ProcessPath(name string) string { return "services/" + site.Slug(name) }
+
+// BuildSite writes the whole site for m into w, laying out graphs with l.
+func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptions) error {
+	tmpl, err := template.New("").Funcs(template.FuncMap{
+		"join": strings.Join,
+		"time": stamp,
+	}).ParseFS(o.Templates, "*.tmpl")
+	if err != nil {
+		return fmt.Errorf("parse templates: %w", err)
+	}
+	svgs, err := writeGraphs(ctx, m, w, l)
+	if err != nil {
+		return err
+	}
+	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o}
+	for _, step := range []func() error{b.overview, b.nodes, b.services, b.alerts, b.settings, b.data} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeGraphs lays out every graph (in parallel, cached) and writes each
+// .dot beside its .svg.
+func writeGraphs(ctx context.Context, m *Model, w Writer, l *Layouter) (map[string][]byte, error) {
+	jobs := map[string][]byte{"graphs/global": GlobalDOT(m), "graphs/services": ServiceDOT(m)}
+	for _, n := range m.Nodes {
+		jobs[NodePath(n.Name)] = NodeDOT(m, n.Name)
+	}
+	svgs, err := l.LayoutAll(ctx, jobs)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(jobs)) {
+		if err := w.Write(name+".dot", jobs[name]); err != nil {
+			return nil, err
+		}
+		if err := w.Write(name+".svg", svgs[name]); err != nil {
+			return nil, err
+		}
+	}
+	return svgs, nil
+}
+
+type builder struct {
+	m    *Model
+	w    Writer
+	tmpl *template.Template
+	svgs map[string][]byte
+	o    SiteOptions
+}
+
+// newPage starts the view of a page at path (e.g. "nodes/x.html").
+func (b *builder) newPage(path, title string) *page {
+	p := &page{Title: title, Root: strings.Repeat("../", strings.Count(path, "/")), M: b.m, AsOf: b.asOf()}
+	for _, n := range navPages {
+		n.Current = n.Path == path
+		p.Nav = append(p.Nav, n)
+	}
+	return p
+}
+
+func (b *builder) asOf() string {
+	if b.m.State.LastUpdated == 0 {
+		return "never collected"
+	}
+	return stamp(b.m.State.LastUpdated)
+}
+
+// render executes the page template name with data into path.
+func (b *builder) render(path, name string, data any) error {
+	t, err := b.tmpl.Clone()
+	if err == nil {
+		_, err = t.ParseFS(b.o.Templates, name+".tmpl")
+	}
+	if err != nil {
+		return fmt.Errorf("template %s: %w", name, err)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	return b.w.Write(path, buf.Bytes())
+}
+
+// inlineSVG makes a Graphviz SVG embeddable in a page: Graphviz has
+// escaped every label, so only its XML prolog and doctype go.
+func (b *builder) inlineSVG(name string) template.HTML {
+	svg := b.svgs[name]
+	if i := bytes.Index(svg, []byte("<svg")); i >= 0 {
+		svg = svg[i:]
+	}
+	return template.HTML(svg) // #nosec: Graphviz output, labels escaped by DOT generation and Graphviz
+}
+
+type overviewPage struct {
+	*page
+	Services, Connections int
+	AlertCounts           []stateCount
+	TopAlerts             []Alert
+	FetchProblems         []*Node
+	SourceProblems        []store.SourceStatus
+}
+
+type stateCount struct {
+	State string
+	Count int
+}
+
+func (b *builder) overview() error {
+	p := &overviewPage{page: b.newPage("index.html", "Overview")}
+	p.Graph = b.inlineSVG("graphs/global")
+	counts := map[string]int{}
+	for _, a := range b.m.Alerts {
+		counts[a.Status]++
+	}
+	for _, s := range []string{"DOWN", "CRITICAL", "UNKNOWN", "UNREACHABLE", "WARNING", "PENDING"} {
+		if counts[s] > 0 {
+			p.AlertCounts = append(p.AlertCounts, stateCount{s, counts[s]})
+		}
+	}
+	for _, n := range b.m.Nodes {
+		p.Services += len(n.Services)
+		p.Connections += len(n.Connections)
+		if n.FetchStatus != "" && n.FetchStatus != "OK" {
+			p.FetchProblems = append(p.FetchProblems, n)
+		}
+	}
+	p.TopAlerts = b.m.Alerts[:min(len(b.m.Alerts), 20)]
+	for _, s := range b.m.Coverage.Sources {
+		if s.Status != "OK" {
+			p.SourceProblems = append(p.SourceProblems, s)
+		}
+	}
+	return b.render("index.html", "index", p)
+}
+
+type nodePage struct {
+	*page
+	N    *Node
+	Slug string
+}
+
+// ChecksFor lists the checks of the node that map to process.
+func (p *nodePage) ChecksFor(process string) []string {
+	var out []string
+	for _, c := range p.N.Checks.Services {
+		if slices.Contains(strings.Split(c.Mapping, ","), process) {
+			out = append(out, c.Service)
+		}
+	}
+	return out
+}
+
+func (b *builder) nodes() error {
+	if err := b.render("nodes.html", "nodes", b.newPage("nodes.html", "Nodes")); err != nil {
+		return err
+	}
+	for _, n := range b.m.Nodes {
+		path := NodePath(n.Name)
+		p := &nodePage{page: b.newPage(path+".html", n.Name), N: n, Slug: site.Slug(n.Name)}
+		p.Graph = b.inlineSVG(path)
+		p.Note = b.note("nodes", n.Name)
+		if err := b.render(path+".html", "node", p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type processPage struct {
+	*page
+	P *Process
+}
+
+func (b *builder) services() error {
+	p := b.newPage("services.html", "Services")
+	p.Graph = b.inlineSVG("graphs/services")
+	if err := b.render("services.html", "services", p); err != nil {
+		return err
+	}
+	for _, pr := range b.m.Processes {
+		path := ProcessPath(pr.Name)
+		pp := &processPage{page: b.newPage(path+".html", "Service "+cmp.Or(pr.Name, "(unknown process)")), P: pr}
+		pp.Note = b.note("services", pr.Name)
+		if err := b.render(path+".html", "process", pp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) alerts() error {
+	return b.render("alerts.html", "alerts", b.newPage("alerts.html", "Alerts"))
+}
+
+func (b *builder) settings() error {
+	return b.render("settings.html", "settings", b.newPage("settings.html", "Settings"))
+}
+
+// note renders notes/<kind>/<name>.md, if there is one. Names that are
+// not a plain file name (a process called "../x") have no note.
+func (b *builder) note(kind, name string) template.HTML {
+	if b.o.Notes == "" || name == "" || strings.ContainsAny(name, `/\`) || !filepath.IsLocal(name+".md") {
+		return ""
+	}
+	src, err := os.ReadFile(filepath.Join(b.o.Notes, kind, name+".md"))
+	if err != nil {
+		return ""
+	}
+	var opts []goldmark.Option
+	if b.o.NotesUnsafe {
+		opts = append(opts, goldmark.WithRendererOptions(gmhtml.WithUnsafe()))
+	}
+	var out bytes.Buffer
+	if err := goldmark.New(opts...).Convert(src, &out); err != nil {
+		return template.HTML("<p>(note could not be rendered)</p>")
+	}
+	return template.HTML(out.String()) // goldmark drops raw HTML unless --notes-unsafe
+}
+
+// data writes data/*.json for other tools: every field, sorted.
+func (b *builder) data() error {
+	var svcs []store.Service
+	var conns []store.Connection
+	var infos []store.Node
+	for _, n := range b.m.Nodes {
+		svcs = append(svcs, n.Services...)
+		conns = append(conns, n.Connections...)
+		infos = append(infos, n.Node)
+	}
+	files := map[string]any{
+		"data/nodes.json": infos, "data/services.json": svcs,
+		"data/connections.json": conns, "data/alerts.json": b.m.Alerts,
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", " ")
+		if err := enc.Encode(files[name]); err != nil {
+			return fmt.Errorf("encode %s: %w", name, err)
+		}
+		if err := b.w.Write(name, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stamp shows a unix time in UTC, or "never".
+func stamp(t int64) string {
+	if t <= 0 {
+		return "never"
+	}
+	return time.Unix(t, 0).UTC().Format("2006-01-02 15:04 UTC")
+}
