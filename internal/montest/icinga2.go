@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,9 +69,8 @@ type Icinga2 struct {
 
 	apiPort, lsPort int
 	begun           time.Time
-	cmd             *exec.Cmd
-	done            chan error
-	client          *http.Client
+	daemon
+	client *http.Client
 }
 
 // StartIcinga2 starts Icinga 2 with the configuration in icinga2/ in a new
@@ -334,59 +332,11 @@ func icinga2Env() ([]string, error) {
 
 // start runs the daemon in the foreground, as a child of the test binary.
 func (i *Icinga2) start(bin string, env []string) error {
-	out, err := os.Create(filepath.Join(i.Dir, "var", "log", "stdout.log"))
-	if err != nil {
-		return err
-	}
-	i.cmd = exec.Command(bin, append([]string{"daemon"}, i.args()...)...)
-	i.cmd.Dir = i.Dir
-	i.cmd.Env = env
-	i.cmd.Stdout, i.cmd.Stderr = out, out
-	i.cmd.SysProcAttr = childAttr()
-	if err := i.cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start %s: %w", bin, err)
-	}
-	done := make(chan error, 1) // not i.done: Stop sets that to nil
-	i.done = done
-	go func() {
-		done <- i.cmd.Wait()
-		out.Close()
-	}()
-	return nil
-}
-
-// Stop terminates the daemon (SIGTERM, SIGKILL after 15 s) and waits for
-// it. Stopping a stopped daemon does nothing.
-func (i *Icinga2) Stop() error {
-	if i.done == nil {
-		return nil
-	}
-	done := i.done
-	i.done = nil
-	_ = i.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-		return nil
-	case <-time.After(15 * time.Second):
-		_ = i.cmd.Process.Kill()
-		<-done
-		return errors.New("icinga2 did not stop within 15 s of SIGTERM; killed it")
-	}
-}
-
-// exited reports whether the daemon is gone.
-func (i *Icinga2) exited() bool {
-	if i.done == nil {
-		return true
-	}
-	select {
-	case err := <-i.done:
-		i.done <- err // keep it for Stop
-		return true
-	default:
-		return false
-	}
+	i.daemon = daemon{name: "icinga2", grace: 15 * time.Second}
+	cmd := exec.Command(bin, append([]string{"daemon"}, i.args()...)...)
+	cmd.Dir = i.Dir
+	cmd.Env = env
+	return i.run(cmd, filepath.Join(i.Dir, "var", "log", "stdout.log"))
 }
 
 // poll calls try every 100 ms until it succeeds, the daemon exits or ctx

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -52,8 +51,7 @@ type Nagios struct {
 	ObjectsCache string // the object cache file, next to StatusDat
 	CommandFile  string // the external command FIFO
 	Log          string // nagios.log
-	cmd          *exec.Cmd
-	done         chan error
+	daemon
 }
 
 // StartNagios starts Nagios Core 4 with the configuration in nagios4/ in a
@@ -179,44 +177,10 @@ func (n *Nagios) writeConfig(extra []string) error {
 
 // start runs the daemon in the foreground, as a child of the test binary.
 func (n *Nagios) start(bin string) error {
-	out, err := os.Create(filepath.Join(n.Dir, "var", "stdout.log"))
-	if err != nil {
-		return err
-	}
-	n.cmd = exec.Command(bin, n.Config)
-	n.cmd.Dir = n.Dir
-	n.cmd.Stdout, n.cmd.Stderr = out, out
-	n.cmd.SysProcAttr = childAttr()
-	if err := n.cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start %s: %w", bin, err)
-	}
-	done := make(chan error, 1) // local: Stop clears n.done while Wait runs
-	n.done = done
-	go func() {
-		done <- n.cmd.Wait()
-		out.Close()
-	}()
-	return nil
-}
-
-// Stop terminates the daemon (SIGTERM, SIGKILL after 10 s) and waits for
-// it. Stopping a stopped daemon does nothing.
-func (n *Nagios) Stop() error {
-	if n.done == nil {
-		return nil
-	}
-	done := n.done
-	n.done = nil
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-		return nil
-	case <-time.After(10 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-done
-		return errors.New("nagios did not stop within 10 s of SIGTERM; killed it")
-	}
+	n.daemon = daemon{name: "nagios", grace: 10 * time.Second}
+	cmd := exec.Command(bin, n.Config)
+	cmd.Dir = n.Dir
+	return n.run(cmd, filepath.Join(n.Dir, "var", "stdout.log"))
 }
 
 // waitFile waits until file exists and is not empty, or the daemon died.
@@ -232,20 +196,6 @@ func (n *Nagios) waitFile(file string, limit time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("nagios wrote no %s within %v:\n%s", file, limit, n.tail())
-}
-
-// exited reports whether the daemon is gone.
-func (n *Nagios) exited() bool {
-	if n.done == nil {
-		return true
-	}
-	select {
-	case err := <-n.done:
-		n.done <- err // keep it for Stop
-		return true
-	default:
-		return false
-	}
 }
 
 // WaitChecked waits (up to limit) until every host and service with
@@ -345,7 +295,7 @@ func (n *Nagios) Snapshot(t testing.TB) *Nagios {
 		t.Fatal(err)
 	}
 	v := *n
-	v.done, v.cmd = nil, nil
+	v.daemon = daemon{}
 	v.StatusDat = filepath.Join(dir, "status.dat")
 	v.Config = dir + ".cfg"
 	cfg = bytes.ReplaceAll(cfg, []byte("status_file="+n.StatusDat), []byte("status_file="+v.StatusDat))
