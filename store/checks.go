@@ -37,7 +37,8 @@ type ServiceCheck struct {
 	Mapping string `json:"mapping"`
 }
 
-// SetChecks replaces a node's monitoring data; both keys expire after ttl.
+// SetChecks replaces a node's monitoring data; both keys expire after ttl
+// (0: never).
 func (s *Store) SetChecks(ctx context.Context, nc NodeCheck, checks []ServiceCheck, ttl time.Duration) error {
 	nb, err := json.Marshal(nc)
 	if err != nil {
@@ -57,7 +58,9 @@ func (s *Store) SetChecks(ctx context.Context, nc NodeCheck, checks []ServiceChe
 		p.Del(ctx, lk)
 		if len(list) > 0 {
 			p.RPush(ctx, lk, list...)
-			p.Expire(ctx, lk, ttl)
+			if ttl > 0 { // EXPIRE 0 would delete the list at once
+				p.Expire(ctx, lk, ttl)
+			}
 		}
 		return nil
 	})

@@ -185,6 +185,13 @@ func TestChecksExpire(t *testing.T) {
 		if _, _, ok, _ := s.Checks(ctx, "db01"); ok {
 			t.Error("checks did not expire")
 		}
+		// ttl 0 keeps them.
+		if err := s.SetChecks(ctx, nc, checks, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, ok, _ := s.Checks(ctx, "db01"); !ok || len(got) != 1 {
+			t.Errorf("checks stored without expiry are gone: ok=%v %v", ok, got)
+		}
 	})
 }
 
