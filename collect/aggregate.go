@@ -2,6 +2,7 @@ package collect
 
 import (
 	"cmp"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -160,6 +161,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 	}
 
 	conns := map[store.ConnectionID]*store.Connection{}
+	remoteIPs := map[store.ConnectionID]map[netip.Addr]bool{} // of Internet remotes
 	for _, s := range h.Sockets {
 		if s.State != netinfo.StateEstablished || f.ignored(s) {
 			continue
@@ -185,6 +187,12 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 			c.RemoteHost, c.RemotePort, c.LocalPort = c.Remote, f.portName(rp), f.portName(lp)
 		}
 		id := store.ConnectionID{Port: c.Port, Remote: c.Remote}
+		if c.Remote == Internet {
+			if remoteIPs[id] == nil {
+				remoteIPs[id] = map[netip.Addr]bool{}
+			}
+			remoteIPs[id][s.Remote.Addr().Unmap()] = true
+		}
 		if have := conns[id]; have != nil {
 			have.Connections++
 			if have.Process == "" {
@@ -194,6 +202,9 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 		}
 		c.Connections = 1
 		conns[id] = &c
+	}
+	for id, ips := range remoteIPs {
+		conns[id].RemoteIPs = ipList(ips)
 	}
 	return f.merge(node, h, now, services, conns, old)
 }
@@ -228,6 +239,9 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 			if conns[twin] == nil && !storedTwin {
 				// Not seen now: keep its history under the new name.
 				oc.Remote, oc.RemoteHost = better, better
+				if better == Internet {
+					oc.RemoteIPs = ip.Unmap().String()
+				}
 				oc.FirstSeen = first[twin]
 				moved[twin] = oc
 			}
@@ -269,6 +283,17 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote))
 	})
 	return d
+}
+
+// ipList is a set of addresses as stored in remote_ips: sorted, at most
+// store.MaxRemoteIPs (the lowest), comma-separated.
+func ipList(set map[netip.Addr]bool) string {
+	ips := slices.SortedFunc(maps.Keys(set), netip.Addr.Compare)
+	out := make([]string, 0, min(len(ips), store.MaxRemoteIPs))
+	for _, ip := range ips[:min(len(ips), store.MaxRemoteIPs)] {
+		out = append(out, ip.String())
+	}
+	return strings.Join(out, ",")
 }
 
 // earliest is the earlier of two times, where 0 means unknown.

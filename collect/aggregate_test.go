@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -133,7 +134,8 @@ func TestAggregateConnections(t *testing.T) {
 		want store.Connection
 	}{
 		{"visitors aggregate to Internet", conn(web, "80", Internet), store.Connection{
-			Process: "nginx", Connections: 2, Direction: store.In, RemoteHost: Internet, RemotePort: "high", LocalPort: "80"}},
+			Process: "nginx", Connections: 2, Direction: store.In, RemoteHost: Internet, RemotePort: "high", LocalPort: "80",
+			RemoteIPs: "203.0.113.7,203.0.113.8"}},
 		{"web to app, IPv4 and mapped IPv6 counted together; TIME_WAIT not", conn(web, "8080", "app01"), store.Connection{
 			Process: "nginx", Connections: 2, Direction: store.Out, RemoteHost: "app01", RemotePort: "8080", LocalPort: "high"}},
 		{"app sees web as client", conn(app, "8080", "web01"), store.Connection{
@@ -146,7 +148,8 @@ func TestAggregateConnections(t *testing.T) {
 			Process: "java", Connections: 1, Direction: store.Out, RemoteHost: "app01", RemotePort: "11211",
 			LocalPort: "high", LocalService: "11211"}},
 		{"app to the Internet", conn(app, "443", Internet), store.Connection{
-			Process: "java", Connections: 1, Direction: store.Out, RemoteHost: Internet, RemotePort: "443", LocalPort: "high"}},
+			Process: "java", Connections: 1, Direction: store.Out, RemoteHost: Internet, RemotePort: "443", LocalPort: "high",
+			RemoteIPs: "198.51.100.20"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -239,5 +242,38 @@ func TestAggregateFleetServicePortIsNotHigh(t *testing.T) {
 	out, _ := aggregateAll(t, hosts, nil)
 	if conn(out["web01"], "9100", "db01") == nil {
 		t.Errorf("9100 is db01's service port, so it is not high: %+v", out["web01"].Connections)
+	}
+}
+
+func TestAggregateRemoteIPs(t *testing.T) {
+	hosts := testFleet()
+	web := hosts["web01"]
+	// 20 more visitors (one of them twice, one IPv4-mapped): sorted,
+	// distinct, capped.
+	for i := range 20 {
+		web.Sockets = append(web.Sockets, sock(E, "10.0.0.1:80", fmt.Sprintf("198.51.100.%d:%d", 30-i, 50000+i), 10, "nginx"))
+	}
+	web.Sockets = append(web.Sockets,
+		sock(E, "10.0.0.1:80", "198.51.100.30:50100", 10, "nginx"),
+		sock(E, "10.0.0.1:80", "[::ffff:198.51.100.11]:50101", 10, "nginx"))
+	out, _ := aggregateAll(t, hosts, nil)
+	c := conn(out["web01"], "80", Internet)
+	if c == nil {
+		t.Fatal("no Internet connection")
+	}
+	var want []string
+	for i := 11; i < 11+store.MaxRemoteIPs; i++ {
+		want = append(want, fmt.Sprintf("198.51.100.%d", i))
+	}
+	if !slices.Equal(c.RemoteIPList(), want) {
+		t.Errorf("remote IPs = %v, want the %d lowest distinct: %v", c.RemoteIPs, store.MaxRemoteIPs, want)
+	}
+	if c.Connections != 24 {
+		t.Errorf("connections = %d, want all 24 counted", c.Connections)
+	}
+	for _, c := range out["web01"].Connections {
+		if c.Remote != Internet && c.RemoteIPs != "" {
+			t.Errorf("%s:%s has remote IPs %v: only Internet remotes keep them", c.Port, c.Remote, c.RemoteIPs)
+		}
 	}
 }

@@ -27,6 +27,11 @@ type Model struct {
 	Alerts   []Alert
 	Coverage *Coverage
 	Graph    *Graph
+	// GeoTypes are the geoip database types AddGeo used (nil: no geo
+	// data); Endpoints are the external addresses nodes talk to, sorted
+	// by IP, node, port.
+	GeoTypes  []string
+	Endpoints []Endpoint
 }
 
 // Node is one node with all that is known about it.
@@ -39,6 +44,10 @@ type Node struct {
 	// Worst is the worst state among the node's own state and its checks
 	// ("" when monitoring does not know the node).
 	Worst string
+	// Locations of the node's IPs and GeoLabels of its Internet
+	// connections (AddGeo).
+	Locations []NodeLocation
+	GeoLabels map[store.ConnectionID]string
 }
 
 // Process is a process name and where it serves.

@@ -49,7 +49,7 @@ type navItem struct {
 
 var navPages = []navItem{
 	{"Overview", "index.html", false}, {"Nodes", "nodes.html", false}, {"Services", "services.html", false},
-	{"Alerts", "alerts.html", false}, {"Settings", "settings.html", false},
+	{"Alerts", "alerts.html", false}, {"Geo", "geo.html", false}, {"Settings", "settings.html", false},
 }
 
 // page is what every template gets.
@@ -96,6 +96,16 @@ func (p *page) Ports(pr *Process) string {
 	return strings.Join(parts, ", ")
 }
 
+// RemoteLabel is a connection's remote as the node page shows it: an
+// Internet remote with the geoip label of its addresses, e.g. "Internet:
+// AS64500 Example Org (DE), +2 more" (more distinct labels).
+func (p *nodePage) RemoteLabel(c store.Connection) string {
+	if l := p.N.GeoLabels[store.ConnectionID{Port: c.Port, Remote: c.Remote}]; l != "" {
+		return c.Remote + ": " + l
+	}
+	return c.Remote
+}
+
 // NodePath is the site path (without extension) of a node's page and
 // graph.
 func NodePath(name string) string { return "nodes/" + site.Slug(name) }
@@ -117,7 +127,7 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 		return err
 	}
 	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o}
-	for _, step := range []func() error{b.overview, b.nodes, b.services, b.alerts, b.settings, b.data} {
+	for _, step := range []func() error{b.overview, b.nodes, b.services, b.alerts, b.geo, b.settings, b.data} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -297,6 +307,10 @@ func (b *builder) services() error {
 
 func (b *builder) alerts() error {
 	return b.render("alerts.html", "alerts", b.newPage("alerts.html", "Alerts"))
+}
+
+func (b *builder) geo() error {
+	return b.render("geo.html", "geo", b.newPage("geo.html", "Geo"))
 }
 
 func (b *builder) settings() error {

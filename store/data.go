@@ -50,7 +50,26 @@ type Connection struct {
 	// LocalService marks a loopback connection between two processes of
 	// the node, naming the service port it reached.
 	LocalService string
+	// RemoteIPs are the addresses behind an Internet remote, comma-
+	// separated as in the hash field remote_ips (RemoteIPList splits
+	// them), sorted and distinct; empty for other remotes. At most
+	// MaxRemoteIPs are kept (the lowest), so a busy public service does
+	// not grow its hash without bound: a sample for labels (country,
+	// ASN), not a complete list of clients. A string, not a slice, so
+	// that Connection stays comparable.
+	RemoteIPs string `json:",omitempty"`
 }
+
+// RemoteIPList is RemoteIPs split; nil when there are none.
+func (c Connection) RemoteIPList() []string {
+	if c.RemoteIPs == "" {
+		return nil
+	}
+	return strings.Split(c.RemoteIPs, ",")
+}
+
+// MaxRemoteIPs caps Connection.RemoteIPs.
+const MaxRemoteIPs = 16
 
 // Connection directions.
 const (
@@ -72,6 +91,7 @@ const (
 	fRemotePort     = "remote_port"
 	fLocalPort      = "local_port"
 	fLocalService   = "local_service"
+	fRemoteIPs      = "remote_ips"
 )
 
 func (sv Service) key() string { return serviceKey(sv.Node, strconv.Itoa(sv.Port)) }
@@ -121,6 +141,9 @@ func (c Connection) fields() []any {
 	if c.LocalService != "" {
 		f = append(f, fLocalService, c.LocalService)
 	}
+	if c.RemoteIPs != "" {
+		f = append(f, fRemoteIPs, c.RemoteIPs)
+	}
 	return f
 }
 
@@ -138,6 +161,7 @@ func connectionFromHash(node, port, remote string, h map[string]string) Connecti
 		RemotePort:     h[fRemotePort],
 		LocalPort:      h[fLocalPort],
 		LocalService:   h[fLocalService],
+		RemoteIPs:      h[fRemoteIPs],
 	}
 }
 

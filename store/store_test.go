@@ -82,6 +82,9 @@ func sampleData(node string, ts int64) NodeData {
 				Direction: In, RemoteHost: "app01", RemotePort: "high", LocalPort: "80"},
 			{Port: "443", Remote: "2001:db8::7", Process: "curl", Connections: 1, LastSeen: ts,
 				Direction: Out, RemoteHost: "2001:db8::7", RemotePort: "443", LocalPort: "high"},
+			{Port: "443", Remote: "Internet", Process: "curl", Connections: 4, LastSeen: ts,
+				Direction: Out, RemoteHost: "Internet", RemotePort: "443", LocalPort: "high",
+				RemoteIPs: "198.51.100.1,203.0.113.9"},
 			{Port: "3306", Remote: node, Process: "php-fpm", Connections: 2, LastSeen: ts,
 				Direction: Out, RemoteHost: node, RemotePort: "3306", LocalPort: "high", LocalService: "3306"},
 		},
@@ -119,8 +122,8 @@ func TestNodeDataRoundTrip(t *testing.T) {
 			t.Errorf("connections =\n%+v\nwant\n%+v", conns, want)
 		}
 		all, _ := s.Connections(ctx, "")
-		if len(all) != 6 {
-			t.Errorf("all connections: %d, want 6", len(all))
+		if len(all) != 8 {
+			t.Errorf("all connections: %d, want 8", len(all))
 		}
 
 		// A rewrite drops what it is told to and replaces whole hashes.
@@ -134,7 +137,7 @@ func TestNodeDataRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		conns, _ = s.Connections(ctx, "app10")
-		if len(conns) != 2 || conns[0].LastSeen != 1000 && conns[1].LastSeen != 1000 {
+		if len(conns) != 3 || conns[0].LastSeen != 1000 && conns[1].LastSeen != 1000 {
 			t.Errorf("after rewrite: %+v", conns)
 		}
 		svcs, _ = s.Services(ctx, "app10")

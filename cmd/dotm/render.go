@@ -18,6 +18,7 @@ import (
 type renderOpts struct {
 	out, now, notes, layout, cache string
 	notesUnsafe                    bool
+	geoip                          []string
 }
 
 func renderCommand() *command {
@@ -35,6 +36,7 @@ not change since the last render are not laid out again (--cache).`,
 			fs.StringVar(&o.notes, "notes", "", "directory of Markdown notes: nodes/<node>.md, services/<process>.md")
 			fs.BoolVar(&o.notesUnsafe, "notes-unsafe", false, "pass raw HTML in notes through (trusted notes only)")
 			fs.StringVar(&o.layout, "layout", "embedded", "graph layout: embedded (built in), native (system Graphviz dot), auto")
+			fs.StringArrayVar(&o.geoip, "geoip", nil, "MaxMind/GeoLite2 City, Country or ASN database (.mmdb) for the Geo page and Internet labels (repeatable)")
 			fs.StringVar(&o.cache, "cache", defaultCacheDir(), "directory of laid-out graphs, reused while their DOT is unchanged")
 			return func(ctx context.Context, e *env, args []string) error { return runRender(ctx, e, args, o) }
 		},
@@ -68,6 +70,11 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	default:
 		return usagef(path, "--layout %q: want embedded, native or auto", o.layout)
 	}
+	geo, err := render.OpenGeo(o.geoip)
+	if err != nil {
+		return err
+	}
+	defer geo.Close()
 	var m *render.Model
 	err = e.withStore(ctx, func(s *store.Store) error {
 		m, err = render.Load(ctx, s, now)
@@ -76,6 +83,7 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	if err != nil {
 		return err
 	}
+	m.AddGeo(geo)
 	start := time.Now()
 	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache}
 	if err := publishSite(ctx, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {

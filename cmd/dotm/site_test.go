@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io/fs"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 	"golang.org/x/net/html"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
@@ -70,6 +73,99 @@ func TestSiteFromFleet(t *testing.T) {
 		}
 	}
 	checkSite(t, out1, files1)
+	if geo := string(files1["geo.html"]); !strings.Contains(geo, "--geoip") || strings.Contains(geo, "AS6450") {
+		t.Errorf("without --geoip the Geo page only says how to enable it")
+	}
+	if db := string(files1["nodes/db01.dot"]); db == "" {
+		t.Fatal("no db01.dot")
+	}
+
+	// With geoip databases: labels on the pages, the same graphs, and
+	// still byte-identical renders.
+	dbs := writeGeoDBs(t)
+	out3, out4 := filepath.Join(t.TempDir(), "site"), filepath.Join(t.TempDir(), "site")
+	runCLI(t, append(renderArgs(out3), dbs...)...)
+	runCLI(t, append(renderArgs(out4), dbs...)...)
+	files3, files4 := readTree(t, out3), readTree(t, out4)
+	for name, b := range files3 {
+		if !bytes.Equal(b, files4[name]) {
+			t.Errorf("%s differs between two renders with --geoip", name)
+		}
+		if strings.HasSuffix(name, ".dot") && !bytes.Equal(b, files1[name]) {
+			t.Errorf("%s changed with --geoip: geo data stays out of the graphs", name)
+		}
+	}
+	checkSite(t, out3, files3)
+	geo := string(files3["geo.html"])
+	for _, want := range []string{"AS64500", "Example Org", "AS64501", "&lt;script&gt;alert(1)&lt;/script&gt;",
+		"203.0.113.", "lb01", "Frankfurt am Main", "db01"} {
+		if !strings.Contains(geo, want) {
+			t.Errorf("geo.html lacks %q", want)
+		}
+	}
+	if lb := string(files3["nodes/lb01.html"]); !strings.Contains(lb, "Internet: AS6450") {
+		t.Errorf("lb01's connections do not label the Internet with its ASN")
+	}
+	if db := string(files3["nodes/db01.html"]); !strings.Contains(db, "Frankfurt am Main, Germany") {
+		t.Errorf("db01's page does not show its location")
+	}
+}
+
+// writeGeoDBs writes a small City and ASN database (the fleet's nodes are
+// in 10.0.0.0/8, its Internet clients in 203.0.113.0/24) and returns the
+// --geoip arguments.
+func writeGeoDBs(t *testing.T) []string {
+	t.Helper()
+	dir := t.TempDir()
+	country := func(iso, name, city string) mmdbtype.Map {
+		return mmdbtype.Map{
+			"country": mmdbtype.Map{"iso_code": mmdbtype.String(iso), "names": mmdbtype.Map{"en": mmdbtype.String(name)}},
+			"city":    mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String(city)}},
+		}
+	}
+	as := func(n uint32, org string) mmdbtype.Map {
+		return mmdbtype.Map{"autonomous_system_number": mmdbtype.Uint32(n),
+			"autonomous_system_organization": mmdbtype.String(org)}
+	}
+	dbs := []struct {
+		name, typ string
+		nets      map[string]mmdbtype.Map
+	}{
+		{"city.mmdb", "GeoLite2-City", map[string]mmdbtype.Map{
+			"203.0.113.0/24":  country("DE", "Germany", "Berlin"),
+			"198.51.100.0/24": country("US", "United States", "Boston"),
+			"10.0.0.0/8":      country("DE", "Germany", "Frankfurt am Main"),
+		}},
+		{"asn.mmdb", "GeoLite2-ASN", map[string]mmdbtype.Map{
+			"203.0.113.0/26":   as(64501, "<script>alert(1)</script>"),
+			"203.0.113.64/26":  as(64500, "Example Org"),
+			"203.0.113.128/25": as(64500, "Example Org"),
+			"198.51.100.0/24":  as(64502, "Other Net"),
+		}},
+	}
+	var args []string
+	for _, db := range dbs {
+		tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: db.typ, IncludeReservedNetworks: true, RecordSize: 24})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cidr, rec := range db.nets {
+			_, n, _ := net.ParseCIDR(cidr)
+			if err := tree.Insert(n, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var buf bytes.Buffer
+		if _, err := tree.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, db.name)
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--geoip", path)
+	}
+	return args
 }
 
 func readTree(t *testing.T, dir string) map[string][]byte {
