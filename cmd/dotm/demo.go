@@ -19,8 +19,8 @@ import (
 )
 
 type demoOpts struct {
-	out, serve string
-	hosts      int
+	out, serve       string
+	hosts, agentPort int
 }
 
 // demoAgentPort is where the simulated hosts' agents answer, each on its
@@ -33,7 +33,7 @@ func demoCommand() *command {
 		summary: "simulate a fleet, collect it over the agent protocol, and render its site",
 		details: `Starts a simulated fleet (load balancers → web → app → databases, caches and
 queues, monitoring and a bastion) whose hosts answer the real agent protocol on
-127.1.x.y:14848, collects it in three rounds an hour apart (a web server stops
+127.1.x.y:14848 (--agent-port), collects it in three rounds an hour apart (a web server stops
 using an app server before the last) with a simulated Nagios status.dat, and
 renders the site. It uses a temporary embedded store, never your data.`,
 		bind: func(fs *pflag.FlagSet) runFunc {
@@ -41,6 +41,7 @@ renders the site. It uses a temporary embedded store, never your data.`,
 			fs.StringVar(&o.out, "out", "dotm-demo", "directory to write the site to")
 			fs.StringVar(&o.serve, "serve", "", "after rendering, serve the site on this address (e.g. 127.0.0.1:8080)")
 			fs.IntVar(&o.hosts, "hosts", 40, "about how many hosts to simulate")
+			fs.IntVar(&o.agentPort, "agent-port", demoAgentPort, "port the simulated agents answer on, each on its own 127.1.x.y")
 			return func(ctx context.Context, e *env, args []string) error { return runDemo(ctx, e, args, o) }
 		},
 	}
@@ -53,6 +54,9 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 	if o.hosts < 1 || o.hosts > 60000 {
 		return usagef("dotm demo", "--hosts must be between 1 and 60000")
 	}
+	if o.agentPort < 1 || o.agentPort > 65535 {
+		return usagef("dotm demo", "--agent-port must be a TCP port")
+	}
 	dir, err := os.MkdirTemp("", "dotm-demo-")
 	if err != nil {
 		return err
@@ -63,7 +67,7 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 		return err
 	}
 	defer st.Close()
-	fleet := simfleet.Generate(o.hosts, 1, demoAgentPort)
+	fleet := simfleet.Generate(o.hosts, 1, uint16(o.agentPort))
 	now := time.Now()
 	if err := demoRounds(ctx, st, fleet, filepath.Join(dir, "status.dat"), now); err != nil {
 		return err

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"testing"
@@ -42,6 +44,18 @@ func TestScripts(t *testing.T) {
 				p, err := redistest.FreePortErr()
 				ts.Check(err)
 				ts.Setenv(args[0], strconv.Itoa(p))
+			},
+			// http-get URL writes the body of a successful GET to stdout.
+			"http-get": func(ts *testscript.TestScript, neg bool, args []string) {
+				resp, err := http.Get(args[0])
+				ts.Check(err)
+				defer resp.Body.Close()
+				body, err := io.ReadAll(resp.Body)
+				ts.Check(err)
+				if resp.StatusCode != http.StatusOK {
+					ts.Fatalf("GET %s: %s", args[0], resp.Status)
+				}
+				ts.Stdout().Write(body)
 			},
 			// wait-port HOST:PORT waits until something listens there.
 			"wait-port": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -17,7 +17,7 @@ import (
 
 type renderOpts struct {
 	out, now, notes, layout, cache string
-	notesUnsafe                    bool
+	notesUnsafe, quiet             bool
 	geoip                          []string
 }
 
@@ -37,6 +37,7 @@ not change since the last render are not laid out again (--cache).`,
 			fs.BoolVar(&o.notesUnsafe, "notes-unsafe", false, "pass raw HTML in notes through (trusted notes only)")
 			fs.StringVar(&o.layout, "layout", "embedded", "graph layout: embedded (built in), native (system Graphviz dot), auto")
 			fs.StringArrayVar(&o.geoip, "geoip", nil, "MaxMind/GeoLite2 City, Country or ASN database (.mmdb) for the Geo page and Internet labels (repeatable)")
+			fs.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success (for cron)")
 			fs.StringVar(&o.cache, "cache", defaultCacheDir(), "directory of laid-out graphs, reused while their DOT is unchanged")
 			return func(ctx context.Context, e *env, args []string) error { return runRender(ctx, e, args, o) }
 		},
@@ -88,6 +89,9 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache}
 	if err := publishSite(ctx, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
 		return err
+	}
+	if o.quiet {
+		return nil
 	}
 	fmt.Fprintf(e.stdout, "rendered %d nodes into %s in %s (%d graphs laid out)\n", len(m.Nodes), o.out,
 		time.Since(start).Round(time.Millisecond), l.LaidOut())
