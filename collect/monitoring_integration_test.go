@@ -31,12 +31,7 @@ func monitoredFleet(t *testing.T) (*store.Store, *simfleet.Fleet, func(now int64
 	t.Cleanup(wait)
 	t.Cleanup(cancel) // runs first: stop serving, then wait
 	s := openRedis(t)
-	setConfig(t, s, "fetch_parameters", fmt.Sprintf(`{"method":"agent","agent_port":%d}`, port))
-	var specs []store.NodeSpec
-	for _, h := range fleet.Hosts {
-		specs = append(specs, store.NodeSpec{Name: h.Name, Address: h.Agent.String()})
-	}
-	if _, err := s.AddNodes(ctx, specs); err != nil {
+	if err := fleet.Register(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	run := func(now int64, sources ...string) Summary {

@@ -198,12 +198,7 @@ func TestCollectSimulatedFleet(t *testing.T) {
 	silent, garbage := fleet.Hosts[10], fleet.Hosts[20]
 
 	s := openRedis(t)
-	setConfig(t, s, "fetch_parameters", fmt.Sprintf(`{"method":"agent","agent_port":%d}`, port))
-	var specs []store.NodeSpec
-	for _, h := range fleet.Hosts {
-		specs = append(specs, store.NodeSpec{Name: h.Name, Address: h.Agent.String()})
-	}
-	if _, err := s.AddNodes(ctx, specs); err != nil {
+	if err := fleet.Register(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 

@@ -91,16 +91,7 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 // demoRounds collects the fleet three times, an hour apart up to now;
 // before the last round web01 stops using its first app server.
 func demoRounds(ctx context.Context, st *store.Store, fleet *simfleet.Fleet, statusDat string, now time.Time) error {
-	fetch, _ := store.Lookup("fetch_parameters")
-	v, _ := fetch.ParseValue(fmt.Sprintf(`{"method":"agent","agent_port":%d}`, fleet.AgentPort))
-	if err := st.SetSetting(ctx, fetch, v); err != nil {
-		return err
-	}
-	var specs []store.NodeSpec
-	for _, h := range fleet.Hosts {
-		specs = append(specs, store.NodeSpec{Name: h.Name, Address: h.Agent.String()})
-	}
-	if _, err := st.AddNodes(ctx, specs); err != nil {
+	if err := fleet.Register(ctx, st); err != nil {
 		return err
 	}
 	for round := range 3 {
