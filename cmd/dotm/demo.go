@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 		return err
 	}
 	l := &render.Layouter{Engine: "embedded", CacheDir: filepath.Join(dir, "cache")}
-	if err := publishSite(ctx, m, o.out, l, render.SiteOptions{Templates: templates.FS}); err != nil {
+	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS}); err != nil {
 		return err
 	}
 	index, _ := filepath.Abs(filepath.Join(o.out, "index.html"))

@@ -87,7 +87,7 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	m.AddGeo(geo)
 	start := time.Now()
 	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache}
-	if err := publishSite(ctx, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
+	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
 		return err
 	}
 	if o.quiet {
@@ -100,7 +100,12 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 
 // publishSite builds the site in a temporary tree and swaps it in; on any
 // failure the published site stays as it was.
-func publishSite(ctx context.Context, m *render.Model, out string, l *render.Layouter, o render.SiteOptions) error {
+func publishSite(ctx context.Context, e *env, m *render.Model, out string, l *render.Layouter, o render.SiteOptions) error {
+	unlock, err := site.Lock(ctx, out, e.lockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	tree, err := site.New(out)
 	if err != nil {
 		return err

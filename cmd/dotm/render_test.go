@@ -77,7 +77,7 @@ func TestRenderFailureKeepsSite(t *testing.T) {
 			t.Errorf("%s changed by a failed render", name)
 		}
 	}
-	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".site.*"))
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".site.tmp-*"))
 	if len(leftovers) > 0 {
 		t.Errorf("temporary trees left behind: %v", leftovers)
 	}
