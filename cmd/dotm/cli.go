@@ -103,7 +103,7 @@ func (e *env) globalFlags(path string) *pflag.FlagSet {
 	if lw == 0 {
 		lw = store.DefaultLockWait
 	}
-	fs.DurationVar(&e.lockWait, "lock-wait", lw, "how long to wait while another dotm process holds the embedded store")
+	fs.DurationVar(&e.lockWait, "lock-wait", lw, "how long to wait while another dotm process holds the embedded store, or renders into the same --out")
 	return fs
 }
 
