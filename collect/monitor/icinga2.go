@@ -80,11 +80,8 @@ func (s *icinga2) String() string { return "icinga2 " + s.base.String() }
 
 // Fetch reads all hosts and services.
 func (s *icinga2) Fetch(ctx context.Context) (*State, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, icinga2Timeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, icinga2Timeout)
+	defer cancel()
 	body, err := s.get(ctx, "hosts", icinga2HostAttrs)
 	if err != nil {
 		return nil, err

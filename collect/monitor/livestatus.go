@@ -83,11 +83,8 @@ func (l *livestatus) String() string {
 
 // Fetch reads all hosts and services.
 func (l *livestatus) Fetch(ctx context.Context) (*State, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, livestatusTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, livestatusTimeout)
+	defer cancel()
 	body, err := l.query(ctx, livestatusQuery("hosts", livestatusHostColumns))
 	if err != nil {
 		return nil, err

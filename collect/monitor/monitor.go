@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Host states, as Nagios names them. Numeric states of Icinga 2 and
@@ -214,4 +215,13 @@ func sortState(st *State) {
 	slices.SortFunc(st.Services, func(a, b Service) int {
 		return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.Name, b.Name))
 	})
+}
+
+// withDefaultTimeout bounds ctx by d unless the caller already gave it a
+// deadline.
+func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }

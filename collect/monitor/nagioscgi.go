@@ -57,11 +57,8 @@ func (n *nagiosCGI) String() string { return "nagios " + n.base.String() }
 
 // Fetch asks statusjson.cgi for the host list and the service list.
 func (n *nagiosCGI) Fetch(ctx context.Context) (*State, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultCGITimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, defaultCGITimeout)
+	defer cancel()
 	hosts, err := n.query(ctx, "hostlist")
 	if err != nil {
 		return nil, err

@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
+	"testing"
 	"time"
+
+	"github.com/lwindolf/dotm/internal/redistest"
 )
 
 // daemon is a monitoring daemon run in the foreground as a child of the
@@ -70,4 +74,19 @@ func (d *daemon) exited() bool {
 	default:
 		return false
 	}
+}
+
+// requireDaemon returns the path of a daemon binary after checking the
+// check plugins it runs, skipping the test (failing it under CI=true) when
+// something is not installed.
+func requireDaemon(t testing.TB, binary string, plugins []string) string {
+	t.Helper()
+	bin, err := exec.LookPath(binary)
+	if err != nil { // /usr/sbin is not in every user's PATH
+		bin = redistest.Require(t, filepath.Join("/usr/sbin", binary))
+	}
+	for _, p := range plugins {
+		redistest.Require(t, filepath.Join(PluginDir, p))
+	}
+	return bin
 }

@@ -113,7 +113,7 @@ func StartIcinga2Unchecked(t testing.TB) *Icinga2 {
 // daemon, retrying with other ports when one was taken meanwhile.
 func startIcinga2(t testing.TB) *Icinga2 {
 	t.Helper()
-	bin := requireIcinga2(t)
+	bin := requireDaemon(t, Icinga2Binary, icinga2Plugins)
 	openssl := redistest.Require(t, "openssl")
 	StartListeners(t)
 	dir, err := os.MkdirTemp("", "icinga2-") // short: a unix socket path has 108 bytes
@@ -158,20 +158,6 @@ func startIcinga2(t testing.TB) *Icinga2 {
 // errPortTaken is a start that failed because a port was taken between
 // picking it and the daemon binding it.
 var errPortTaken = errors.New("port taken")
-
-// requireIcinga2 returns the icinga2 binary after checking the plugins,
-// skipping or failing the test when something is not installed.
-func requireIcinga2(t testing.TB) string {
-	t.Helper()
-	bin, err := exec.LookPath(Icinga2Binary)
-	if err != nil { // /usr/sbin is not in every user's PATH
-		bin = redistest.Require(t, filepath.Join("/usr/sbin", Icinga2Binary))
-	}
-	for _, p := range icinga2Plugins {
-		redistest.Require(t, filepath.Join(PluginDir, p))
-	}
-	return bin
-}
 
 // newIcinga2 names the files of an Icinga 2 in dir.
 func newIcinga2(dir string) *Icinga2 {

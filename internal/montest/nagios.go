@@ -68,7 +68,7 @@ type Nagios struct {
 // the CGI skip the test, or fail it under CI=true.
 func StartNagios(t testing.TB, extra ...string) *Nagios {
 	t.Helper()
-	bin := requireNagios(t)
+	bin := requireDaemon(t, NagiosBinary, plugins)
 	StartListeners(t)
 	dir, err := os.MkdirTemp("", "nagios4-")
 	if err != nil {
@@ -100,20 +100,6 @@ func StartNagios(t testing.TB, extra ...string) *Nagios {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// requireNagios returns the nagios4 binary after checking the plugins,
-// skipping or failing the test when something is not installed.
-func requireNagios(t testing.TB) string {
-	t.Helper()
-	bin, err := exec.LookPath(NagiosBinary)
-	if err != nil { // /usr/sbin is not in every user's PATH
-		bin = redistest.Require(t, filepath.Join("/usr/sbin", NagiosBinary))
-	}
-	for _, p := range plugins {
-		redistest.Require(t, filepath.Join(PluginDir, p))
-	}
-	return bin
 }
 
 // newNagios names the files of a Nagios in dir.
