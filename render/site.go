@@ -118,7 +118,7 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"join": strings.Join,
 		"time": stamp,
-	}).ParseFS(o.Templates, "*.tmpl")
+	}).ParseFS(o.Templates, "base.tmpl")
 	if err != nil {
 		return fmt.Errorf("parse templates: %w", err)
 	}
@@ -160,7 +160,8 @@ func writeGraphs(ctx context.Context, m *Model, w Writer, l *Layouter) (map[stri
 type builder struct {
 	m    *Model
 	w    Writer
-	tmpl *template.Template
+	tmpl *template.Template            // base.tmpl: layout and shared blocks
+	page map[string]*template.Template // base plus one page kind, parsed once
 	svgs map[string][]byte
 	o    SiteOptions
 }
@@ -184,18 +185,35 @@ func (b *builder) asOf() string {
 
 // render executes the page template name with data into path.
 func (b *builder) render(path, name string, data any) error {
-	t, err := b.tmpl.Clone()
-	if err == nil {
-		_, err = t.ParseFS(b.o.Templates, name+".tmpl")
-	}
+	t, err := b.pageTemplate(name)
 	if err != nil {
-		return fmt.Errorf("template %s: %w", name, err)
+		return err
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
 		return fmt.Errorf("render %s: %w", path, err)
 	}
 	return b.w.Write(path, buf.Bytes())
+}
+
+// pageTemplate is the base template with page kind name's content,
+// parsed on first use.
+func (b *builder) pageTemplate(name string) (*template.Template, error) {
+	if t := b.page[name]; t != nil {
+		return t, nil
+	}
+	t, err := b.tmpl.Clone()
+	if err == nil {
+		_, err = t.ParseFS(b.o.Templates, name+".tmpl")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	if b.page == nil {
+		b.page = map[string]*template.Template{}
+	}
+	b.page[name] = t
+	return t, nil
 }
 
 // inlineSVG makes a Graphviz SVG embeddable in a page: Graphviz has
