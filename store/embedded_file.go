@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+	"unicode/utf8"
 )
 
 // The embedded store's data file: gzip-compressed JSON lines, a header
@@ -36,6 +38,70 @@ type fileKey struct {
 	Set      []string           `json:"m,omitempty"`
 	ZSet     map[string]float64 `json:"z,omitempty"`
 	ExpireMs int64              `json:"x,omitempty"` // unix milliseconds
+	// Raw marks a key with bytes that are not UTF-8 (a compressed history
+	// snapshot, say): its name and values are base64 then, as JSON
+	// strings would replace such bytes.
+	Raw bool `json:"r,omitempty"`
+}
+
+// strs calls fn on every string of k (name, values, fields, members) and
+// stores what it returns; it stops at the first error.
+func (k *fileKey) strs(fn func(string) (string, error)) error {
+	var err error
+	conv := func(s string) string {
+		if err != nil {
+			return s
+		}
+		var out string
+		out, err = fn(s)
+		return out
+	}
+	k.Key, k.String = conv(k.Key), conv(k.String)
+	if k.Hash != nil {
+		h := make(map[string]string, len(k.Hash))
+		for f, v := range k.Hash {
+			h[conv(f)] = conv(v)
+		}
+		k.Hash = h
+	}
+	for i := range k.List {
+		k.List[i] = conv(k.List[i])
+	}
+	for i := range k.Set {
+		k.Set[i] = conv(k.Set[i])
+	}
+	if k.ZSet != nil {
+		z := make(map[string]float64, len(k.ZSet))
+		for m, score := range k.ZSet {
+			z[conv(m)] = score
+		}
+		k.ZSet = z
+	}
+	return err
+}
+
+// markRaw base64-encodes k's strings when one of them is not UTF-8.
+func (k *fileKey) markRaw() {
+	valid := true
+	k.strs(func(s string) (string, error) {
+		valid = valid && utf8.ValidString(s)
+		return s, nil
+	})
+	if !valid {
+		k.Raw = true
+		k.strs(func(s string) (string, error) { return base64.StdEncoding.EncodeToString([]byte(s)), nil })
+	}
+}
+
+// unmarkRaw decodes a Raw key's strings.
+func (k *fileKey) unmarkRaw() error {
+	if !k.Raw {
+		return nil
+	}
+	return k.strs(func(s string) (string, error) {
+		b, err := base64.StdEncoding.DecodeString(s)
+		return string(b), err
+	})
 }
 
 // load reads the data file into miniredis and returns how many keys had
@@ -76,6 +142,9 @@ func (e *embedded) read(r io.Reader) (expired int, err error) {
 	for n := 0; n < h.Keys; n++ {
 		var k fileKey
 		if err := dec.Decode(&k); err != nil {
+			return 0, fmt.Errorf("key %d of %d: %w", n+1, h.Keys, err)
+		}
+		if err := k.unmarkRaw(); err != nil {
 			return 0, fmt.Errorf("key %d of %d: %w", n+1, h.Keys, err)
 		}
 		var ttl time.Duration
@@ -177,6 +246,7 @@ func (e *embedded) write(w io.Writer) error {
 		return err
 	}
 	for i := range keys {
+		keys[i].markRaw()
 		if err := enc.Encode(&keys[i]); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +48,38 @@ func TestEmbeddedPersists(t *testing.T) {
 		t.Error("checks outlived their expiry while the store was closed")
 	}
 	s.Close()
+}
+
+// Bytes that are not UTF-8 (compressed snapshots, a process name from a
+// hostile host) survive a save and load unchanged.
+func TestEmbeddedKeepsBinaryValues(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := mustOpen(t, dir)
+	a := &Architecture{Version: ArchitectureVersion, Time: 1795000000, Nodes: []string{"web01"},
+		Services: []ArchService{{Node: "web01", Port: 80, Process: "nginx"}}}
+	if err := s.SaveSnapshot(ctx, a, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	bad := "proc\xff\xfe\x00"
+	err := s.WriteNodeData(ctx, NodeData{Node: Node{Name: "web01", FetchStatus: "OK"},
+		Services: []Service{{Port: 81, Process: bad}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir)
+	defer s.Close()
+	got, ok, err := s.LoadSnapshot(ctx, a.Time)
+	if err != nil || !ok || !slices.Equal(got.Nodes, a.Nodes) || !slices.Equal(got.Services, a.Services) {
+		t.Errorf("snapshot after reopen = %+v, %v, %v", got, ok, err)
+	}
+	svcs, err := s.Services(ctx, "web01")
+	if err != nil || len(svcs) != 1 || svcs[0].Process != bad {
+		t.Errorf("services after reopen = %+v, %v", svcs, err)
+	}
 }
 
 func TestEmbeddedReadOnlyRunWritesNothing(t *testing.T) {
