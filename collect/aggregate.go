@@ -275,6 +275,7 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 		sv.Age = "fresh"
 		d.Services = append(d.Services, sv)
 	}
+	f.expire(&d, now, services, conns, old)
 	slices.SortFunc(d.Services, func(a, b store.Service) int { return cmp.Compare(a.Port, b.Port) })
 	slices.SortFunc(d.Connections, func(a, b store.Connection) int {
 		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote))
@@ -283,6 +284,29 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote))
 	})
 	return d
+}
+
+// expire drops the stored services and connections that were not seen
+// now and were last seen longer ago than the expire setting's days (0:
+// never). Only a successful fetch expires anything, so a node that stops
+// answering keeps its last picture.
+func (f *fleet) expire(d *store.NodeData, now int64, services map[int]store.Service,
+	conns map[store.ConnectionID]*store.Connection, old prior) {
+	if days := f.conf.ExpireDays["Services"]; days > 0 {
+		for port, sv := range old.services {
+			if _, seen := services[port]; !seen && sv.LastSeen < now-int64(days)*86400 {
+				d.DropServices = append(d.DropServices, port)
+			}
+		}
+		slices.Sort(d.DropServices)
+	}
+	if days := f.conf.ExpireDays["Connections"]; days > 0 {
+		for id, c := range old.connections {
+			if conns[id] == nil && c.LastSeen < now-int64(days)*86400 && !slices.Contains(d.DropConnections, id) {
+				d.DropConnections = append(d.DropConnections, id)
+			}
+		}
+	}
 }
 
 // ipList is a set of addresses as stored in remote_ips: sorted, at most

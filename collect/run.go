@@ -52,6 +52,8 @@ type Summary struct {
 	AddedLocal string
 	// Sources is how each monitoring source fared.
 	Sources []SourceResult
+	// Snapshot is set when the run stored a history snapshot.
+	Snapshot bool
 }
 
 // Failure is a node that could not be fetched, and why.
@@ -133,6 +135,9 @@ func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 		return sum, err
 	}
 	if err := st.SetLastUpdated(ctx, o.Now.Unix()); err != nil {
+		return sum, err
+	}
+	if sum.Snapshot, err = snapshot(ctx, st, o.Now.Unix()); err != nil {
 		return sum, err
 	}
 	return sum, st.Checkpoint()

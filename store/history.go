@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -74,4 +76,59 @@ func (s *Store) DropSnapshots(ctx context.Context, cutoff int64) error {
 		return fmt.Errorf("drop snapshots before %d: %w", cutoff, err)
 	}
 	return nil
+}
+
+// SaveSnapshot stores a as the snapshot taken at a.Time, compressed.
+func (s *Store) SaveSnapshot(ctx context.Context, a *Architecture, ttl time.Duration) error {
+	return s.AddSnapshot(ctx, a.Time, a.compress(), ttl)
+}
+
+// LoadSnapshot reads the snapshot taken at ts; ok is false when it is
+// gone (expired).
+func (s *Store) LoadSnapshot(ctx context.Context, ts int64) (a *Architecture, ok bool, err error) {
+	doc, ok, err := s.Snapshot(ctx, ts)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	if a, err = ParseArchitecture(doc); err != nil {
+		return nil, false, fmt.Errorf("snapshot %d: %w", ts, err)
+	}
+	a.Time = cmp.Or(a.Time, ts)
+	return a, true, nil
+}
+
+// Snapshots reads every stored snapshot, oldest first, skipping those
+// that expired but are still listed. A snapshot that cannot be read is
+// left out and reported in bad, so one damaged document does not hide
+// the rest of the history.
+func (s *Store) Snapshots(ctx context.Context) (good []*Architecture, bad []error, err error) {
+	all, err := s.History(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmds := make([]*redis.StringCmd, len(all))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, ts := range all {
+			cmds[i] = p.Get(ctx, snapshotKey(ts))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, fmt.Errorf("read snapshots: %w", err)
+	}
+	for i, ts := range all {
+		doc, err := cmds[i].Bytes()
+		if err != nil {
+			continue // expired since it was listed
+		}
+		a, err := ParseArchitecture(doc)
+		if err != nil {
+			bad = append(bad, fmt.Errorf("snapshot %d (key %s): %w; delete it with redis-cli DEL", ts, snapshotKey(ts), err))
+			continue
+		}
+		a.Time = cmp.Or(a.Time, ts)
+		good = append(good, a)
+	}
+	slices.SortStableFunc(good, func(x, y *Architecture) int { return cmp.Compare(x.Time, y.Time) })
+	return good, bad, nil
 }

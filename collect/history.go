@@ -1,0 +1,39 @@
+package collect
+
+import (
+	"context"
+	"time"
+
+	"github.com/lwindolf/dotm/store"
+)
+
+// snapshot stores the architecture as a history snapshot when the history
+// setting asks for one: enabled, and the last snapshot at least interval
+// before now (or after it: a backfill with an earlier --now). Snapshots
+// expire after the setting's expire, and drop out of dotm::history then.
+// It reports whether it took one.
+func snapshot(ctx context.Context, st *store.Store, now int64) (bool, error) {
+	conf, err := st.LoadConf(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !conf.HistoryEnabled {
+		return false, nil
+	}
+	state, err := st.State(ctx)
+	if err != nil {
+		return false, err
+	}
+	every := int64(conf.HistoryEvery / time.Second)
+	if last := state.LastSnapshot; last != 0 && now-last < every && last-now < every {
+		return false, nil
+	}
+	cur, err := st.ReadCurrent(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := st.SaveSnapshot(ctx, cur.Architecture(now), conf.HistoryExpire); err != nil {
+		return false, err
+	}
+	return true, st.DropSnapshots(ctx, now-int64(conf.HistoryExpire/time.Second))
+}
