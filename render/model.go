@@ -27,6 +27,10 @@ type Model struct {
 	Alerts   []Alert
 	Coverage *Coverage
 	Graph    *Graph
+	// Current is the store's data as read, before hiding.
+	Current *store.Current
+	// Snapshots are the history snapshots, oldest first (LoadHistory).
+	Snapshots []*store.Architecture
 	// GeoTypes are the geoip database types AddGeo used (nil: no geo
 	// data); Endpoints are the external addresses nodes talk to, sorted
 	// by IP, node, port.
@@ -81,39 +85,45 @@ func Load(ctx context.Context, st *store.Store, now time.Time) (*Model, error) {
 	if m.State, err = st.State(ctx); err != nil {
 		return nil, err
 	}
-	names, err := st.Nodes(ctx)
+	cur, err := st.ReadCurrent(ctx)
 	if err != nil {
 		return nil, err
 	}
-	infos, err := st.NodeInfo(ctx, names)
+	mon, monitored, err := m.State.Monitoring()
 	if err != nil {
 		return nil, err
 	}
-	for _, info := range infos {
+	m.build(cur, mon, monitored)
+	return m, nil
+}
+
+// build computes the model from the store's current data.
+func (m *Model) build(cur *store.Current, mon store.MonitoringStatus, monitored bool) {
+	m.Current = cur
+	for _, info := range cur.Infos {
 		n := &Node{Node: info}
 		m.Nodes = append(m.Nodes, n)
 		m.byName[n.Name] = n
 	}
 	slices.SortFunc(m.Nodes, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
-	services, err := st.Services(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	conns, err := st.Connections(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	checks, err := st.AllChecks(ctx, names)
-	if err != nil {
-		return nil, err
-	}
-	m.attach(services, conns, checks)
-	m.Graph = NewGraph(conns)
+	m.attach(cur.Services, cur.Connections, cur.Checks)
+	m.Graph = NewGraph(cur.Connections)
 	m.alerts()
-	if m.Coverage, err = LoadCoverage(ctx, st); err != nil {
-		return nil, err
+	m.Coverage = &Coverage{}
+	if monitored {
+		m.Coverage = CoverageOf(cur.Nodes, cur.Services, cur.Checks)
+		m.Coverage.Monitored, m.Coverage.Sources, m.Coverage.Uncollected = true, mon.Sources, mon.UnknownHosts
 	}
-	return m, nil
+}
+
+// AsOf is the time the data describes: the last collection, or Now when
+// nothing was collected yet. Ages are measured from it, so the same data
+// renders the same however much later the render runs.
+func (m *Model) AsOf() int64 {
+	if m.State.LastUpdated != 0 {
+		return m.State.LastUpdated
+	}
+	return m.Now
 }
 
 // Node returns the node called name, or nil.
@@ -215,12 +225,12 @@ func (m *Model) Old(t int64, kind string) bool {
 	if kind == "Connections" {
 		limit = m.Conf.AgingConns
 	}
-	return time.Duration(m.Now-t)*time.Second > limit
+	return time.Duration(m.AsOf()-t)*time.Second >= limit
 }
 
 // Hidden reports whether something last seen at t is past the hiding
 // setting (days) for its kind, and so left out of graphs and pages.
 func (m *Model) Hidden(t int64, kind string) bool {
 	days := m.Conf.HidingDays[kind]
-	return days > 0 && m.Now-t > int64(days)*86400
+	return days > 0 && m.AsOf()-t > int64(days)*86400
 }

@@ -19,40 +19,36 @@ func NewModel(now int64, conf *store.Conf, nodes []*Node) *Model {
 	if conf == nil {
 		conf = defaultConf()
 	}
-	m := &Model{Now: now, Conf: conf, byName: map[string]*Node{}, Coverage: &Coverage{}}
-	var svcs []store.Service
-	var conns []store.Connection
-	checks := map[string]store.Checks{}
+	m := &Model{Now: now, Conf: conf, byName: map[string]*Node{}}
+	cur := &store.Current{Checks: map[string]store.Checks{}}
+	seen := map[string]bool{}
 	for _, in := range nodes {
-		if in == nil || m.byName[in.Name] != nil {
+		if in == nil || seen[in.Name] {
 			continue
 		}
-		n := &Node{Node: in.Node}
-		m.Nodes = append(m.Nodes, n)
-		m.byName[n.Name] = n
+		seen[in.Name] = true
+		cur.Nodes = append(cur.Nodes, in.Name)
+		cur.Infos = append(cur.Infos, in.Node)
 		for _, sv := range in.Services {
-			sv.Node = n.Name
-			svcs = append(svcs, sv)
+			sv.Node = in.Name
+			cur.Services = append(cur.Services, sv)
 		}
 		for _, c := range in.Connections {
-			c.Node = n.Name
-			conns = append(conns, c)
+			c.Node = in.Name
+			cur.Connections = append(cur.Connections, c)
 		}
 		if in.Monitored {
-			checks[n.Name] = in.Checks
+			cur.Checks[in.Name] = in.Checks
 		}
 	}
-	slices.SortFunc(m.Nodes, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(svcs, func(a, b store.Service) int {
+	slices.SortFunc(cur.Services, func(a, b store.Service) int {
 		return cmp.Or(strings.Compare(a.Node, b.Node), cmp.Compare(a.Port, b.Port))
 	})
-	slices.SortFunc(conns, func(a, b store.Connection) int {
+	slices.SortFunc(cur.Connections, func(a, b store.Connection) int {
 		return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.Port, b.Port),
 			strings.Compare(a.Remote, b.Remote))
 	})
-	m.attach(svcs, conns, checks)
-	m.Graph = NewGraph(conns)
-	m.alerts()
+	m.build(cur, store.MonitoringStatus{}, false)
 	return m
 }
 

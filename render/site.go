@@ -49,7 +49,9 @@ type navItem struct {
 
 var navPages = []navItem{
 	{"Overview", "index.html", false}, {"Nodes", "nodes.html", false}, {"Services", "services.html", false},
-	{"Alerts", "alerts.html", false}, {"Geo", "geo.html", false}, {"Settings", "settings.html", false},
+	{"Alerts", "alerts.html", false}, {"Unused & stale", "unused.html", false}, {"Problems", "problems.html", false},
+	{"Changes", "changes.html", false}, {"History", "history.html", false}, {"Geo", "geo.html", false},
+	{"Settings", "settings.html", false},
 }
 
 // page is what every template gets.
@@ -118,6 +120,8 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"join": strings.Join,
 		"time": stamp,
+		"span": span,
+		"sub":  func(a, b int64) int64 { return a - b },
 	}).ParseFS(o.Templates, "base.tmpl")
 	if err != nil {
 		return fmt.Errorf("parse templates: %w", err)
@@ -127,7 +131,8 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 		return err
 	}
 	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o}
-	for _, step := range []func() error{b.overview, b.nodes, b.services, b.alerts, b.geo, b.settings, b.data} {
+	for _, step := range []func() error{b.overview, b.nodes, b.services, b.alerts, b.findings, b.history, b.geo,
+		b.settings, b.data} {
 		if err := step(); err != nil {
 			return err
 		}

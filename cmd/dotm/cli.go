@@ -7,19 +7,20 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/lwindolf/dotm/internal/textsafe"
 	"github.com/lwindolf/dotm/store"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 )
 
-// Exit statuses (DESIGN.md): 0 success, 1 failure, 2 bad usage.
+// Exit statuses (DESIGN.md): 0 success, 1 failure, 2 bad usage; 3 is
+// "dotm report --fail-on-findings" finding something.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 2
+	exitFindings = 3
 )
 
 // env is what a command runs with: its streams, the environment and the
@@ -76,6 +77,9 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 	fmt.Fprintf(e.stderr, "dotm: %s\n", inert(err.Error()))
 	var u *usageError
+	if errors.As(err, &findingsError{}) {
+		return exitFindings
+	}
 	if errors.As(err, &u) {
 		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", u.path)
 		return exitUsage
@@ -204,28 +208,4 @@ func (e *env) withStore(ctx context.Context, fn func(*store.Store) error) error 
 // inert makes untrusted text safe to print on a terminal: control
 // characters (escape sequences among them) and invalid UTF-8 are shown as
 // \xNN instead of being sent to the terminal.
-func inert(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\n' && r != '\t') {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size <= 1) || (unicode.IsControl(r) && r != '\n' && r != '\t') {
-			for _, c := range []byte(s[i : i+size]) {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		} else {
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
+func inert(s string) string { return textsafe.Inert(s) }

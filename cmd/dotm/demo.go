@@ -72,7 +72,7 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 	if err := demoRounds(ctx, st, fleet, filepath.Join(dir, "status.dat"), now); err != nil {
 		return err
 	}
-	m, err := render.Load(ctx, st, now)
+	m, err := loadSiteModel(ctx, e, st, now)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	defer geo.Close()
 	var m *render.Model
 	err = e.withStore(ctx, func(s *store.Store) error {
-		m, err = render.Load(ctx, s, now)
+		m, err = loadSiteModel(ctx, e, s, now)
 		return err
 	})
 	if err != nil {
@@ -96,6 +96,20 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	fmt.Fprintf(e.stdout, "rendered %d nodes into %s in %s (%d graphs laid out)\n", len(m.Nodes), o.out,
 		time.Since(start).Round(time.Millisecond), l.LaidOut())
 	return nil
+}
+
+// loadSiteModel reads what the site shows, history included; snapshots
+// that cannot be read are reported and left out.
+func loadSiteModel(ctx context.Context, e *env, s *store.Store, now time.Time) (*render.Model, error) {
+	m, err := render.Load(ctx, s, now)
+	if err != nil {
+		return nil, err
+	}
+	bad, err := render.LoadHistory(ctx, s, m)
+	for _, b := range bad {
+		fmt.Fprintf(e.stderr, "dotm render: warning: %s\n", inert(b.Error()))
+	}
+	return m, err
 }
 
 // publishSite builds the site in a temporary tree and swaps it in; on any

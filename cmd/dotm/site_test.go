@@ -42,15 +42,22 @@ func renderFleet(t *testing.T, dataDir string, now time.Time) {
 
 func runCLI(t *testing.T, args ...string) string {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }})
+	code, out, errOut := runCLICode(args...)
 	if code != 0 {
-		t.Fatalf("dotm %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
+		t.Fatalf("dotm %s: exit %d: %s", strings.Join(args, " "), code, errOut)
 	}
-	return out.String()
+	return out
 }
 
-func TestSiteFromFleet(t *testing.T) {
+// runCLICode runs dotm in-process and returns its exit status and output.
+func runCLICode(args ...string) (code int, stdout, stderr string) {
+	var out, errOut strings.Builder
+	code = run(context.Background(), args, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut,
+		getenv: func(string) string { return "" }})
+	return code, out.String(), errOut.String()
+}
+func TestSiteFromFleet(
+t *testing.T) {
 	dataDir, cache := t.TempDir(), t.TempDir()
 	now := time.Unix(1795000000, 0)
 	renderFleet(t, dataDir, now)
@@ -192,7 +199,8 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 func checkSite(t *testing.T, dir string, files map[string][]byte) {
 	t.Helper()
 	for _, want := range []string{"index.html", "nodes.html", "services.html", "alerts.html", "settings.html",
-		"nodes/db01.html", "graphs/global.svg", "graphs/global.dot", "data/nodes.json", "data/alerts.json", "assets/site.css"} {
+		"nodes/db01.html", "graphs/global.svg", "graphs/global.dot", "data/nodes.json", "data/alerts.json", "assets/site.css",
+		"unused.html", "problems.html", "changes.html", "history.html", "architecture.json"} {
 		if files[want] == nil {
 			t.Errorf("missing %s", want)
 		}
