@@ -57,7 +57,7 @@ func runCLICode(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 func TestSiteFromFleet(
-t *testing.T) {
+	t *testing.T) {
 	dataDir, cache := t.TempDir(), t.TempDir()
 	now := time.Unix(1795000000, 0)
 	renderFleet(t, dataDir, now)

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/wneessen/go-mail"
+
+	"github.com/lwindolf/dotm/render"
+	"github.com/lwindolf/dotm/store"
+)
+
+type reportOpts struct {
+	now, format, since, from, smtp, smtpUser, smtpPasswordFile, smtpTLS, smtpCA string
+	to                                                                          []string
+	failOnFindings                                                              bool
+}
+
+func reportCommand() *command {
+	return &command{
+		name:    "report",
+		summary: "print or mail the findings: unused services, vanished connections, gaps",
+		details: `Lists services nobody used for longer than the aging setting, connections a
+node stopped showing, nodes and services without monitoring, checks that map to
+nothing, and nodes that could not be fetched. --format json is a stable,
+documented form for tools (see README). --format email prints a complete
+message for "sendmail -t"; --mail-to with --smtp sends it. The SMTP password
+comes from --smtp-password-file or the environment variable DOTM_SMTP_PASSWORD.
+--fail-on-findings exits with status 3 when there is anything to report.`,
+		bind: func(fs *pflag.FlagSet) runFunc {
+			var o reportOpts
+			fs.StringVar(&o.now, "now", "", "the time to report as (unix seconds or RFC 3339)")
+			fs.StringVar(&o.format, "format", "text", "text, markdown, html, json or email")
+			fs.StringVar(&o.since, "since", "", "only unused services and disconnections that arose since: a time (unix seconds, RFC 3339) or an age (36h, 7d)")
+			fs.BoolVar(&o.failOnFindings, "fail-on-findings", false, "exit with status 3 when there is something to report (for cron alerting)")
+			fs.StringArrayVar(&o.to, "mail-to", nil, "e-mail the report to this address (repeatable): sent through --smtp, or the To of --format email")
+			fs.StringVar(&o.from, "mail-from", "", "sender address (default dotm@HOSTNAME)")
+			fs.StringVar(&o.smtp, "smtp", "", "SMTP server HOST:PORT to send through")
+			fs.StringVar(&o.smtpUser, "smtp-user", "", "SMTP user name (password from --smtp-password-file or DOTM_SMTP_PASSWORD)")
+			fs.StringVar(&o.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password")
+			fs.StringVar(&o.smtpTLS, "smtp-tls", "starttls", "starttls (required), tls (implicit, e.g. port 465) or none (plain, local relays only)")
+			fs.StringVar(&o.smtpCA, "smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: the system's)")
+			return func(ctx context.Context, e *env, args []string) error { return runReport(ctx, e, args, o) }
+		},
+	}
+}
+
+// findingsError ends a --fail-on-findings run that found something: exit
+// status 3.
+type findingsError struct{ n int }
+
+func (f findingsError) Error() string {
+	return fmt.Sprintf("%d findings (--fail-on-findings)", f.n)
+}
+
+func runReport(ctx context.Context, e *env, args []string, o reportOpts) error {
+	const path = "dotm report"
+	if err := noArgs(path, args); err != nil {
+		return err
+	}
+	now, err := parseNow(o.now)
+	if err != nil {
+		return usagef(path, "%v", err)
+	}
+	if !slices.Contains(render.ReportFormats, o.format) {
+		return usagef(path, "--format %q: want %s", o.format, strings.Join(render.ReportFormats, ", "))
+	}
+	since, err := parseSince(o.since, now)
+	if err != nil {
+		return usagef(path, "%v", err)
+	}
+	if o.smtp != "" && len(o.to) == 0 || len(o.to) > 0 && o.smtp == "" && o.format != "email" {
+		return usagef(path, "--mail-to and --smtp go together: whom to send to, and through which server "+
+			"(--format email with --mail-to alone prints the message for sendmail -t)")
+	}
+	if !slices.Contains([]string{"starttls", "tls", "none"}, o.smtpTLS) {
+		return usagef(path, "--smtp-tls %q: want starttls, tls or none", o.smtpTLS)
+	}
+	var m *render.Model
+	err = e.withStore(ctx, func(s *store.Store) error {
+		m, err = render.Load(ctx, s, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	f := render.FindingsOf(m, since)
+	if o.from == "" {
+		host, _ := os.Hostname()
+		o.from = "dotm@" + cmp.Or(host, "localhost")
+	}
+	if o.smtp != "" {
+		err = sendReport(ctx, e, f, o)
+	} else {
+		err = writeReport(e, f, o)
+	}
+	if err != nil {
+		return err
+	}
+	if n := f.Count(); o.failOnFindings && n > 0 {
+		return findingsError{n}
+	}
+	return nil
+}
+
+func writeReport(e *env, f *render.Findings, o reportOpts) error {
+	switch o.format {
+	case "markdown":
+		return f.Markdown(e.stdout)
+	case "html":
+		return f.HTML(e.stdout)
+	case "json":
+		return f.JSON(e.stdout)
+	case "email":
+		msg, err := f.Mail(o.from, o.to)
+		if err != nil {
+			return err
+		}
+		_, err = msg.WriteTo(e.stdout)
+		return err
+	default:
+		return f.Text(e.stdout)
+	}
+}
+
+// sendReport mails the report through --smtp.
+func sendReport(ctx context.Context, e *env, f *render.Findings, o reportOpts) error {
+	msg, err := f.Mail(o.from, o.to)
+	if err != nil {
+		return err
+	}
+	host, portStr, err := net.SplitHostPort(o.smtp)
+	port, perr := strconv.Atoi(portStr)
+	if err != nil || perr != nil || host == "" {
+		return usagef("dotm report", "--smtp %q: want HOST:PORT, e.g. mail.example.com:587", o.smtp)
+	}
+	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if o.smtpCA != "" {
+		pem, err := os.ReadFile(o.smtpCA)
+		if err != nil {
+			return fmt.Errorf("--smtp-ca: %w", err)
+		}
+		tlsConf.RootCAs = x509.NewCertPool()
+		if !tlsConf.RootCAs.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("--smtp-ca %s: no PEM certificate in it", o.smtpCA)
+		}
+	}
+	opts := []mail.Option{mail.WithPort(port), mail.WithTLSConfig(tlsConf), mail.WithTimeout(30 * time.Second)}
+	switch o.smtpTLS {
+	case "tls":
+		opts = append(opts, mail.WithSSL())
+	case "none":
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	default:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	}
+	if o.smtpUser != "" {
+		pw, err := smtpPassword(e, o)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(o.smtpUser), mail.WithPassword(pw))
+	}
+	c, err := mail.NewClient(host, opts...)
+	if err != nil {
+		return fmt.Errorf("mail client for %s: %w", o.smtp, err)
+	}
+	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		return fmt.Errorf("send the report through %s: %w", o.smtp, err)
+	}
+	return nil
+}
+
+// smtpPassword reads the password from --smtp-password-file, else from
+// DOTM_SMTP_PASSWORD: never from the command line, where ps shows it.
+func smtpPassword(e *env, o reportOpts) (string, error) {
+	if o.smtpPasswordFile != "" {
+		b, err := os.ReadFile(o.smtpPasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("--smtp-password-file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if pw := e.getenv("DOTM_SMTP_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	return "", errors.New("--smtp-user is set but no password: give --smtp-password-file FILE or set DOTM_SMTP_PASSWORD")
+}
+
+// parseSince reads --since: a time, or an age before now ("36h", "7d").
+func parseSince(s string, now time.Time) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour).Unix(), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d).Unix(), nil
+	}
+	if t, err := parseNow(s); err == nil {
+		return t.Unix(), nil
+	}
+	return 0, fmt.Errorf("--since %q: want a time (unix seconds, RFC 3339) or an age (36h, 7d)", s)
+}

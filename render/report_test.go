@@ -1,0 +1,52 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/lwindolf/dotm/store"
+)
+
+// A hostile process name reaches every report format as inert text.
+func TestReportEscapesNames(t *testing.T) {
+	const evil = "<script>alert(1)</script>|*x*\x1b[2J\n# y"
+	now := int64(1795000000)
+	m := NewModel(now, nil, []*Node{{
+		Node:     store.Node{Name: "web01", FetchStatus: "OK", LastFetch: now},
+		Services: []store.Service{{Port: 8080, Process: evil, FirstSeen: now - 3600, LastSeen: now}},
+	}})
+	f := FindingsOf(m, 0)
+	if len(f.Unused) != 1 {
+		t.Fatalf("unused = %+v, want the one service", f.Unused)
+	}
+	var text, md, htm, js bytes.Buffer
+	if err := f.Text(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Markdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.HTML(&htm); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.JSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text.String(), "\x1b") || !strings.Contains(text.String(), `\x1b[2J`) {
+		t.Errorf("text: escape sequence not made inert:\n%q", text.String())
+	}
+	if strings.Contains(htm.String(), "<script>") || !strings.Contains(htm.String(), "&lt;script&gt;alert(1)&lt;/script&gt;|*x*") {
+		t.Errorf("html: name not shown as text:\n%s", htm.String())
+	}
+	if n := strings.Count(htm.String(), "<tr>"); n != 2 {
+		t.Errorf("html: %d table rows, want header + 1 (the name must not break the table)", n)
+	}
+	var doc struct {
+		Unused []struct{ Process string } `json:"unused_services"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || len(doc.Unused) != 1 || doc.Unused[0].Process != evil {
+		t.Errorf("json: %v %+v", err, doc)
+	}
+}
