@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -17,6 +18,11 @@ func Lock(ctx context.Context, out string, wait time.Duration) (unlock func(), e
 	abs, err := filepath.Abs(out)
 	if err != nil {
 		return nil, err
+	}
+	// The site's parent may not exist yet (a first render into
+	// /srv/www/dotm): create it, as publishing would.
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("create the directory of --out: %w", err)
 	}
 	l := flock.New(filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".lock"))
 	lctx, cancel := context.WithTimeout(ctx, wait)

@@ -75,6 +75,9 @@ func run(ctx context.Context, args []string, e *env) int {
 	if err == nil {
 		return exitOK
 	}
+	if errors.Is(err, errChanged) {
+		return exitFailure
+	}
 	fmt.Fprintf(e.stderr, "dotm: %s\n", inert(err.Error()))
 	var u *usageError
 	if errors.As(err, &findingsError{}) {
