@@ -121,6 +121,7 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 		"join": strings.Join,
 		"time": stamp,
 		"span": span,
+		"dur":  func(d time.Duration) string { return span(int64(d / time.Second)) },
 		"sub":  func(a, b int64) int64 { return a - b },
 	}).ParseFS(o.Templates, "base.tmpl")
 	if err != nil {

@@ -114,6 +114,22 @@ func TestSiteInBrowser(t *testing.T) {
 	if sorted.Value == "" || sorted.Value == "none" {
 		t.Errorf("clicking a header did not sort (aria-sort %q)", sorted.Value)
 	}
+	// The findings and the history (the demo rounds drop web01's first
+	// connection before the last one): shown in readable tables.
+	for _, pg := range []struct{ path, want string }{
+		{"unused.html", "web01"}, {"changes.html", "vanished"}, {"history.html", "first snapshot"}} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/"+pg.path), chromedp.WaitVisible(chromedp.CSS("main table"))); err != nil {
+			t.Fatalf("%s: %v", pg.path, err)
+		}
+		text, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("main")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, pg.want) {
+			t.Errorf("%s does not show %q", pg.path, pg.want)
+		}
+		shoot(strings.TrimSuffix(pg.path, ".html") + ".png")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(problems) > 0 {
