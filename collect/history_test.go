@@ -55,3 +55,62 @@ func BenchmarkSnapshot2000(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "bytes/snapshot")
 }
+
+// Old data goes after the expire setting's days; snapshots after the
+// history setting's expire; both only as time passes, on a real Redis.
+func TestExpireAndSnapshotRotation(t *testing.T) {
+	ctx := context.Background()
+	s := openRedis(t)
+	setConfig(t, s, "expire", `{"Services":"0","Connections":"1","Nagios Alerts":"0"}`)
+	setConfig(t, s, "history", `{"enabled":"1","interval":"3600","expire":"86400"}`)
+	fleet := simfleet.Generate(10, 3, 14858) // its own agent port
+	if err := fleet.Register(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	web := fleet.Lookup("web01")
+	app := web.Out[0].To.Name
+	round := func(now int64) {
+		t.Helper()
+		sctx, stop := context.WithCancel(ctx)
+		wait, err := fleet.Serve(sctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { stop(); wait() }()
+		sum, err := Run(ctx, s, Options{Now: time.Unix(now, 0)})
+		if err != nil || sum.Problems() {
+			t.Fatalf("%s, %v", sum, err)
+		}
+	}
+	has := func() bool {
+		t.Helper()
+		conns, err := s.Connections(ctx, "web01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range conns {
+			if c.Port == "8080" && c.Remote == app {
+				return true
+			}
+		}
+		return false
+	}
+	const t0 = 1795000000
+	round(t0)
+	fleet.Disconnect("web01", app)
+	round(t0 + 3600) // gone from the fleet, but not a day yet: kept
+	if !has() {
+		t.Fatal("a connection not seen for an hour was deleted; expire is one day")
+	}
+	round(t0 + 86400 + 1) // more than a day since it was last seen
+	if has() {
+		t.Error("a connection not seen for more than a day is still stored")
+	}
+	h, err := s.History(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{t0 + 3600, t0 + 86400 + 1}; len(h) != 2 || h[0] != want[0] || h[1] != want[1] {
+		t.Errorf("history = %v, want %v (the first snapshot is past the history expire)", h, want)
+	}
+}
