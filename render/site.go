@@ -239,6 +239,7 @@ type overviewPage struct {
 	TopAlerts             []Alert
 	FetchProblems         []*Node
 	SourceProblems        []store.SourceStatus
+	F                     *Findings
 }
 
 type stateCount struct {
@@ -247,7 +248,7 @@ type stateCount struct {
 }
 
 func (b *builder) overview() error {
-	p := &overviewPage{page: b.newPage("index.html", "Overview")}
+	p := &overviewPage{page: b.newPage("index.html", "Overview"), F: FindingsOf(b.m, 0)}
 	p.Graph = b.inlineSVG("graphs/global")
 	counts := map[string]int{}
 	for _, a := range b.m.Alerts {
