@@ -29,8 +29,10 @@ type Model struct {
 	Graph    *Graph
 	// Current is the store's data as read, before hiding.
 	Current *store.Current
-	// Snapshots are the history snapshots, oldest first (LoadHistory).
-	Snapshots []*store.Architecture
+	// History are the snapshots' summaries, oldest first, and Windows
+	// the changes of the last day and week (LoadHistory).
+	History []store.SnapshotSummary
+	Windows []Window
 	// GeoTypes are the geoip database types AddGeo used (nil: no geo
 	// data); Endpoints are the external addresses nodes talk to, sorted
 	// by IP, node, port.

@@ -3,22 +3,67 @@ package render
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/lwindolf/dotm/store"
 )
 
-// LoadHistory reads the history snapshots into m for the site's history
-// pages. A snapshot that cannot be read is left out; its error is
-// returned in bad for the caller to report.
+// LoadHistory reads the history for the site's pages into m: every
+// snapshot's summary, and the snapshots the Changes page compares the
+// current architecture with. What cannot be read is left out; its errors
+// are returned in bad for the caller to report.
 func LoadHistory(ctx context.Context, st *store.Store, m *Model) (bad []error, err error) {
-	m.Snapshots, bad, err = st.Snapshots(ctx)
-	return bad, err
+	if m.History, bad, err = st.SnapshotSummaries(ctx); err != nil {
+		return bad, err
+	}
+	now := m.Architecture()
+	for _, w := range []struct {
+		name string
+		d    time.Duration
+	}{{"24 hours", 24 * time.Hour}, {"7 days", 7 * 24 * time.Hour}} {
+		win := Window{Name: w.name}
+		ts, exact, ok := baseline(m.History, m.AsOf()-int64(w.d/time.Second))
+		if ok {
+			base, found, err := st.LoadSnapshot(ctx, ts)
+			if err != nil {
+				bad = append(bad, err)
+			}
+			if found {
+				win.Since, win.Exact, win.Changes = base, exact, store.Diff(base, now)
+			}
+		}
+		m.Windows = append(m.Windows, win)
+	}
+	return bad, nil
 }
 
 // Architecture is m's current architecture as archived in git: no time.
 func (m *Model) Architecture() *store.Architecture { return m.Current.Architecture(0) }
+
+// baseline is the time of the newest snapshot taken at or before t, or
+// else of the oldest one (exact is false then); ok is false when there
+// are none.
+func baseline(history []store.SnapshotSummary, t int64) (ts int64, exact, ok bool) {
+	for i := len(history) - 1; i >= 0; i-- {
+		if history[i].Time <= t {
+			return history[i].Time, true, true
+		}
+	}
+	if len(history) > 0 {
+		return history[0].Time, false, true
+	}
+	return 0, false, false
+}
+
+// Window is a "changes in the last …" section of the Changes page.
+type Window struct {
+	Name    string
+	Since   *store.Architecture // the baseline, nil without history
+	Exact   bool                // the baseline is as old as the window
+	Changes *store.Changes
+}
 
 type findingsPage struct {
 	*page
@@ -33,60 +78,40 @@ func (b *builder) findings() error {
 	return b.render("problems.html", "problems", &findingsPage{b.newPage("problems.html", "Problems"), f})
 }
 
-// window is a "changes in the last …" section.
-type window struct {
-	Name    string
-	Since   *store.Architecture // the baseline, nil without history
-	Exact   bool                // the baseline is as old as the window
-	Changes *Changes
-}
-
 type changesPage struct {
 	*page
-	Windows []window
+	Windows []Window
 }
 
 type historyPage struct {
 	*page
-	Entries []HistoryEntry
+	Entries []store.SnapshotSummary // newest first
 }
 
 type snapshotPage struct {
 	*page
-	E HistoryEntry
+	E store.SnapshotSummary
 }
 
 // history writes changes.html, history.html and one page per snapshot.
 func (b *builder) history() error {
-	now := b.m.Architecture()
-	asOf := b.m.AsOf()
-	cp := &changesPage{page: b.newPage("changes.html", "Changes")}
-	for _, w := range []struct {
-		name string
-		d    time.Duration
-	}{{"24 hours", 24 * time.Hour}, {"7 days", 7 * 24 * time.Hour}} {
-		base, exact := Baseline(b.m.Snapshots, asOf-int64(w.d/time.Second))
-		win := window{Name: w.name, Since: base, Exact: exact}
-		if base != nil {
-			win.Changes = Diff(base, now)
-		}
-		cp.Windows = append(cp.Windows, win)
-	}
+	cp := &changesPage{page: b.newPage("changes.html", "Changes"), Windows: b.m.Windows}
 	if err := b.render("changes.html", "changes", cp); err != nil {
 		return err
 	}
-	entries := History(b.m.Snapshots)
+	entries := slices.Clone(b.m.History)
+	slices.Reverse(entries)
 	if err := b.render("history.html", "history", &historyPage{b.newPage("history.html", "History"), entries}); err != nil {
 		return err
 	}
 	for _, e := range entries {
-		path := SnapshotPath(e.Arch.Time)
-		p := &snapshotPage{b.newPage(path, "Snapshot "+stamp(e.Arch.Time)), e}
+		path := SnapshotPath(e.Time)
+		p := &snapshotPage{b.newPage(path, "Snapshot "+stamp(e.Time)), e}
 		if err := b.render(path, "snapshot", p); err != nil {
 			return err
 		}
 	}
-	return b.w.Write("architecture.json", now.MarshalCanonical())
+	return b.w.Write("architecture.json", b.m.Architecture().MarshalCanonical())
 }
 
 // SnapshotPath is the site path of a snapshot's page.
@@ -94,9 +119,6 @@ func SnapshotPath(ts int64) string { return "history/" + strconv.FormatInt(ts, 1
 
 // SnapshotLink is the relative link from this page to a snapshot's page.
 func (p *page) SnapshotLink(ts int64) string { return p.Root + SnapshotPath(ts) }
-
-// Totals is the size of an architecture in a few words.
-func (p *page) Totals(a *store.Architecture) string { return Totals(a) }
 
 // span shows a duration in seconds the way people say it: "3 days",
 // "5 hours", "40 minutes".

@@ -213,15 +213,9 @@ func writeLines[T any](b *bytes.Buffer, name string, items []T, last bool) {
 // or the gzip-compressed form of a history snapshot).
 func ParseArchitecture(doc []byte) (*Architecture, error) {
 	if bytes.HasPrefix(doc, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(bytes.NewReader(doc))
-		if err != nil {
+		var err error
+		if doc, err = gunzip(doc); err != nil {
 			return nil, fmt.Errorf("architecture: %w", err)
-		}
-		if doc, err = io.ReadAll(io.LimitReader(zr, maxArchitecture+1)); err != nil {
-			return nil, fmt.Errorf("architecture: %w", err)
-		}
-		if len(doc) > maxArchitecture {
-			return nil, fmt.Errorf("architecture: larger than %d MiB uncompressed", maxArchitecture>>20)
 		}
 	}
 	a := &Architecture{}
@@ -241,12 +235,31 @@ func ParseArchitecture(doc []byte) (*Architecture, error) {
 const maxArchitecture = 512 << 20
 
 // compress is the history form of the architecture: gzip of its JSON.
-func (a *Architecture) compress() []byte {
-	var b bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-	zw.Write(a.MarshalCanonical()) // writes into memory: cannot fail
+func (a *Architecture) compress() []byte { return gzipBytes(a.MarshalCanonical()) }
+
+func gzipBytes(b []byte) []byte {
+	var out bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&out, gzip.BestCompression)
+	zw.Write(b) // writes into memory: cannot fail
 	zw.Close()
-	return b.Bytes()
+	return out.Bytes()
+}
+
+// gunzip expands a compressed document, refusing more than
+// maxArchitecture bytes (a damaged or hostile value).
+func gunzip(doc []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(doc))
+	if err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, maxArchitecture+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > maxArchitecture {
+		return nil, fmt.Errorf("larger than %d MiB uncompressed", maxArchitecture>>20)
+	}
+	return out, nil
 }
 
 // ReadCurrent reads what Current holds from the store.

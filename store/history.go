@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -68,6 +69,7 @@ func (s *Store) DropSnapshots(ctx context.Context, cutoff int64) error {
 			if ts < cutoff {
 				p.LRem(ctx, keyHistory, 0, itoa(ts))
 				p.Del(ctx, snapshotKey(ts))
+				p.Del(ctx, summaryKey(ts))
 			}
 		}
 		return nil
@@ -78,9 +80,63 @@ func (s *Store) DropSnapshots(ctx context.Context, cutoff int64) error {
 	return nil
 }
 
-// SaveSnapshot stores a as the snapshot taken at a.Time, compressed.
+// SnapshotSummary is what the history list shows of a snapshot: its
+// size and its changes against the snapshot before. It is stored beside
+// the snapshot (dotm::history::<time>::summary), so the history is shown
+// without reading every snapshot.
+type SnapshotSummary struct {
+	Version int    `json:"version"`
+	Time    int64  `json:"time"`
+	Totals  Totals `json:"totals"`
+	// Changes are against the snapshot before; nil for the first one kept.
+	Changes *Changes `json:"changes,omitempty"`
+}
+
+// SaveSnapshot stores a as the snapshot taken at a.Time, compressed, with
+// its summary: the changes against the newest snapshot before it.
 func (s *Store) SaveSnapshot(ctx context.Context, a *Architecture, ttl time.Duration) error {
-	return s.AddSnapshot(ctx, a.Time, a.compress(), ttl)
+	sum := SnapshotSummary{Version: ArchitectureVersion, Time: a.Time, Totals: a.Totals()}
+	prev, err := s.previousSnapshot(ctx, a.Time)
+	if err != nil {
+		return err
+	}
+	if prev != nil {
+		sum.Changes = Diff(prev, a)
+	}
+	b, err := json.Marshal(sum)
+	if err != nil {
+		return err
+	}
+	if err := s.AddSnapshot(ctx, a.Time, a.compress(), ttl); err != nil {
+		return err
+	}
+	if err := s.rdb.Set(ctx, summaryKey(a.Time), gzipBytes(b), ttl).Err(); err != nil {
+		return fmt.Errorf("store summary of snapshot %d: %w", a.Time, err)
+	}
+	return nil
+}
+
+// previousSnapshot is the newest readable snapshot taken before ts, or
+// nil.
+func (s *Store) previousSnapshot(ctx context.Context, ts int64) (*Architecture, error) {
+	all, err := s.History(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(all)
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i] >= ts {
+			continue
+		}
+		a, ok, err := s.LoadSnapshot(ctx, all[i])
+		if err == nil && ok {
+			return a, nil
+		}
+		if err != nil && ctx.Err() != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // LoadSnapshot reads the snapshot taken at ts; ok is false when it is
@@ -91,44 +147,83 @@ func (s *Store) LoadSnapshot(ctx context.Context, ts int64) (a *Architecture, ok
 		return nil, ok, err
 	}
 	if a, err = ParseArchitecture(doc); err != nil {
-		return nil, false, fmt.Errorf("snapshot %d: %w", ts, err)
+		return nil, false, fmt.Errorf("snapshot %d (key %s): %w; delete it with redis-cli DEL", ts, snapshotKey(ts), err)
 	}
 	a.Time = cmp.Or(a.Time, ts)
 	return a, true, nil
 }
 
-// Snapshots reads every stored snapshot, oldest first, skipping those
-// that expired but are still listed. A snapshot that cannot be read is
-// left out and reported in bad, so one damaged document does not hide
-// the rest of the history.
-func (s *Store) Snapshots(ctx context.Context) (good []*Architecture, bad []error, err error) {
+// SnapshotSummaries reads the summaries of the stored snapshots, oldest
+// first, skipping snapshots that expired but are still listed. A summary
+// that is missing or damaged is computed again from the snapshots; what
+// cannot be read is left out and reported in bad, so one damaged document
+// does not hide the rest of the history.
+func (s *Store) SnapshotSummaries(ctx context.Context) (good []SnapshotSummary, bad []error, err error) {
 	all, err := s.History(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	slices.Sort(all)
+	all = slices.Compact(all)
 	cmds := make([]*redis.StringCmd, len(all))
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, ts := range all {
-			cmds[i] = p.Get(ctx, snapshotKey(ts))
+			cmds[i] = p.Get(ctx, summaryKey(ts))
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, fmt.Errorf("read snapshots: %w", err)
+		return nil, nil, fmt.Errorf("read snapshot summaries: %w", err)
 	}
 	for i, ts := range all {
+		var sum SnapshotSummary
 		doc, err := cmds[i].Bytes()
-		if err != nil {
-			continue // expired since it was listed
+		if err == nil {
+			err = parseSummary(doc, &sum)
 		}
-		a, err := ParseArchitecture(doc)
 		if err != nil {
-			bad = append(bad, fmt.Errorf("snapshot %d (key %s): %w; delete it with redis-cli DEL", ts, snapshotKey(ts), err))
-			continue
+			sum, err = s.summarize(ctx, ts)
 		}
-		a.Time = cmp.Or(a.Time, ts)
-		good = append(good, a)
+		switch {
+		case errors.Is(err, errGone):
+		case err != nil:
+			bad = append(bad, err)
+		default:
+			good = append(good, sum)
+		}
 	}
-	slices.SortStableFunc(good, func(x, y *Architecture) int { return cmp.Compare(x.Time, y.Time) })
 	return good, bad, nil
+}
+
+var errGone = errors.New("snapshot expired")
+
+// summarize computes a snapshot's summary from it and the one before.
+func (s *Store) summarize(ctx context.Context, ts int64) (SnapshotSummary, error) {
+	a, ok, err := s.LoadSnapshot(ctx, ts)
+	if err != nil {
+		return SnapshotSummary{}, err
+	}
+	if !ok {
+		return SnapshotSummary{}, errGone
+	}
+	sum := SnapshotSummary{Version: ArchitectureVersion, Time: ts, Totals: a.Totals()}
+	prev, err := s.previousSnapshot(ctx, ts)
+	if err != nil {
+		return sum, err
+	}
+	if prev != nil {
+		sum.Changes = Diff(prev, a)
+	}
+	return sum, nil
+}
+
+func parseSummary(doc []byte, sum *SnapshotSummary) error {
+	b, err := gunzip(doc)
+	if err == nil {
+		err = json.Unmarshal(b, sum)
+	}
+	if err == nil && (sum.Version < 1 || sum.Version > ArchitectureVersion) {
+		err = fmt.Errorf("version %d", sum.Version)
+	}
+	return err
 }

@@ -36,6 +36,7 @@ func resolverKey(ip string) string        { return keyResolver + ip }
 func configKey(setting string) string     { return keyConfig + setting }
 func resultKey(id string) string          { return keyResult + id }
 func snapshotKey(ts int64) string         { return keySnapshot + itoa(ts) }
+func summaryKey(ts int64) string          { return keySnapshot + itoa(ts) + sep + "summary" }
 func connectionKey(node, port, remote string) string {
 	return keyConnPfx + node + sep + port + sep + remote
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -56,7 +55,7 @@ func runDiff(e *env, args []string, quiet bool) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	c := render.Diff(arch[0], arch[1])
+	c := store.Diff(arch[0], arch[1])
 	if quiet {
 		if c.Empty() {
 			return nil
@@ -65,7 +64,7 @@ func runDiff(e *env, args []string, quiet bool) error {
 	}
 	summary := c.Summary()
 	if arch[0] == nil {
-		summary = "first architecture: " + render.Totals(arch[1])
+		summary = "first architecture: " + arch[1].Totals().String()
 	}
 	fmt.Fprintln(e.stdout, inert(summary))
 	if arch[0] != nil && !c.Empty() {
@@ -85,7 +84,7 @@ func readArg(e *env, name string) ([]byte, error) {
 
 // writeChanges prints one line per change: "+" appeared, "-" vanished,
 // "~" changed.
-func writeChanges(w io.Writer, c *render.Changes) {
+func writeChanges(w io.Writer, c *store.Changes) {
 	line := func(sign, format string, a ...any) {
 		fmt.Fprintln(w, sign+" "+inert(fmt.Sprintf(format, a...)))
 	}

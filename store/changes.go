@@ -1,43 +1,45 @@
-package render
+package store
 
 import (
 	"fmt"
-	"slices"
 	"strings"
-
-	"github.com/lwindolf/dotm/store"
 )
 
-// Changes is the difference between two architectures.
+// Changes is the difference between two architectures, as the history
+// pages, dotm diff and git commit messages show it. It is stored with
+// each snapshot (SnapshotSummary), so the history is shown without
+// reading every snapshot.
 type Changes struct {
-	From, To *store.Architecture
+	// From and To are the times of the two architectures (0: none).
+	From int64 `json:"from"`
+	To   int64 `json:"to"`
 
 	AddedNodes, RemovedNodes       []string
-	AddedServices, RemovedServices []store.ArchService
+	AddedServices, RemovedServices []ArchService
 	// ChangedServices are ports whose process changed: [old, new].
-	ChangedServices          [][2]store.ArchService
-	AddedLinks, RemovedLinks []store.ArchLink
-	ChangedLinks             [][2]store.ArchLink
-	NewAlerts, ClearedAlerts []store.ArchAlert
-	ChangedAlerts            [][2]store.ArchAlert
+	ChangedServices          [][2]ArchService
+	AddedLinks, RemovedLinks []ArchLink
+	ChangedLinks             [][2]ArchLink
+	NewAlerts, ClearedAlerts []ArchAlert
+	ChangedAlerts            [][2]ArchAlert
 }
 
 // Diff compares two architectures; from may be nil (everything in to is
 // new).
-func Diff(from, to *store.Architecture) *Changes {
+func Diff(from, to *Architecture) *Changes {
 	if from == nil {
-		from = &store.Architecture{}
+		from = &Architecture{}
 	}
-	c := &Changes{From: from, To: to}
+	c := &Changes{From: from.Time, To: to.Time}
 	id := func(s string) string { return s }
 	same := func(a, b string) bool { return a == b }
 	c.AddedNodes, c.RemovedNodes, _ = diffBy(from.Nodes, to.Nodes, id, same)
 	c.AddedServices, c.RemovedServices, c.ChangedServices = diffBy(from.Services, to.Services,
-		store.ArchService.Key, func(a, b store.ArchService) bool { return a == b })
+		ArchService.Key, func(a, b ArchService) bool { return a == b })
 	c.AddedLinks, c.RemovedLinks, c.ChangedLinks = diffBy(from.Connections, to.Connections,
-		store.ArchLink.Key, func(a, b store.ArchLink) bool { return a == b })
+		ArchLink.Key, func(a, b ArchLink) bool { return a == b })
 	c.NewAlerts, c.ClearedAlerts, c.ChangedAlerts = diffBy(from.Alerts, to.Alerts,
-		store.ArchAlert.Key, func(a, b store.ArchAlert) bool { return a == b })
+		ArchAlert.Key, func(a, b ArchAlert) bool { return a == b })
 	return c
 }
 
@@ -103,45 +105,21 @@ func (c *Changes) Summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// Totals is the size of an architecture in a few words, e.g. "34 nodes,
-// 70 services, 120 connections, 3 alerts".
-func Totals(a *store.Architecture) string {
-	return fmt.Sprintf("%d nodes, %d services, %d connections, %d alerts",
-		len(a.Nodes), len(a.Services), len(a.Connections), len(a.Alerts))
+// Totals is the size of an architecture.
+type Totals struct {
+	Nodes       int `json:"nodes"`
+	Services    int `json:"services"`
+	Connections int `json:"connections"`
+	Alerts      int `json:"alerts"`
 }
 
-// HistoryEntry is a snapshot with its changes against the one before.
-type HistoryEntry struct {
-	Arch    *store.Architecture
-	Changes *Changes
+// Totals counts a's parts.
+func (a *Architecture) Totals() Totals {
+	return Totals{len(a.Nodes), len(a.Services), len(a.Connections), len(a.Alerts)}
 }
 
-// History pairs each snapshot (oldest first) with its changes against
-// the previous one (nil for the first), and returns them newest first.
-func History(snaps []*store.Architecture) []HistoryEntry {
-	out := make([]HistoryEntry, len(snaps))
-	var prev *store.Architecture
-	for i, a := range snaps {
-		out[i] = HistoryEntry{Arch: a}
-		if prev != nil { // the first snapshot has nothing to compare with
-			out[i].Changes = Diff(prev, a)
-		}
-		prev = a
-	}
-	slices.Reverse(out)
-	return out
-}
-
-// Baseline is the newest snapshot taken at or before t, or else the
-// oldest one (exact is false then); nil when there are none.
-func Baseline(snaps []*store.Architecture, t int64) (a *store.Architecture, exact bool) {
-	for i := len(snaps) - 1; i >= 0; i-- {
-		if snaps[i].Time <= t {
-			return snaps[i], true
-		}
-	}
-	if len(snaps) > 0 {
-		return snaps[0], false
-	}
-	return nil, false
+// String is the size in a few words, e.g. "34 nodes, 70 services, 120
+// connections, 3 alerts".
+func (t Totals) String() string {
+	return fmt.Sprintf("%d nodes, %d services, %d connections, %d alerts", t.Nodes, t.Services, t.Connections, t.Alerts)
 }
