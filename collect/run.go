@@ -323,8 +323,10 @@ func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[str
 		priorOf(priors, c.Node).connections[store.ConnectionID{Port: c.Port, Remote: c.Remote}] = c
 	}
 	f := newFleet(conf, hosts, resolver, ports)
+	twin := twins(hosts)
 	for _, name := range slices.Sorted(maps.Keys(hosts)) {
 		d := f.aggregate(name, hosts[name], now, priorOf(priors, name))
+		d.Node.FetchStatus = cmp.Or(twin[name], d.Node.FetchStatus)
 		if err := st.WriteNodeData(ctx, d); err != nil {
 			return err
 		}
