@@ -147,9 +147,12 @@ func TestHostileRun(t *testing.T) {
 	if err := fleet.Register(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fleet.Serve(ctx); err != nil {
+	wait, err := fleet.Serve(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer wait() // after cancel: the next test serves on the same addresses
+	defer cancel()
 
 	// A gigabyte, streamed from one reused buffer until the reader hangs up.
 	const gigabyte = 1 << 30
