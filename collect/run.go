@@ -37,6 +37,9 @@ type Options struct {
 	// Monitoring are the monitoring sources to read (see monitor.Open);
 	// none means nagios_instance's source, if set.
 	Monitoring []string
+	// LockTTL is how long the update lock of a run that crashed blocks
+	// the next runs (default 15 minutes).
+	LockTTL time.Duration
 }
 
 // Summary is the outcome of a run.
@@ -120,7 +123,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 	if o.Fetchers == nil {
 		o.Fetchers = Fetchers
 	}
-	lock, ok, err := st.LockUpdate(ctx, lockTTL)
+	lock, ok, err := st.LockUpdate(ctx, cmp.Or(o.LockTTL, lockTTL))
 	if err != nil {
 		return Summary{}, err
 	}
@@ -131,6 +134,10 @@ func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 
 	sum, err := collect(ctx, st, o)
 	sum.Elapsed = time.Since(start)
+	if err != nil && ctx.Err() == nil {
+		return sum, fmt.Errorf("%w; the store (%s) failed during the run: each node keeps its old data or has "+
+			"all of its new data, none a mix; run collect again once the store answers", err, st.Where())
+	}
 	if err != nil {
 		return sum, err
 	}
@@ -328,8 +335,10 @@ func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[str
 		priorOf(priors, c.Node).connections[store.ConnectionID{Port: c.Port, Remote: c.Remote}] = c
 	}
 	f := newFleet(conf, hosts, resolver, ports)
+	twin := twins(hosts)
 	for _, name := range slices.Sorted(maps.Keys(hosts)) {
 		d := f.aggregate(name, hosts[name], now, priorOf(priors, name))
+		d.Node.FetchStatus = cmp.Or(twin[name], d.Node.FetchStatus)
 		if err := st.WriteNodeData(ctx, d); err != nil {
 			return err
 		}

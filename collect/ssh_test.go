@@ -8,10 +8,10 @@ import (
 	"github.com/lwindolf/dotm/internal/sshtest"
 )
 
-// TestFetchSSH runs the ssh fetcher against a real sshd on loopback: with
+// TestHostileSSHHostKeys runs the ssh fetcher against a real sshd on loopback: with
 // the right host key it reads this machine's real ss and ip output; an
 // unknown or changed host key is refused with what to do.
-func TestFetchSSH(t *testing.T) {
+func TestHostileSSHHostKeys(t *testing.T) {
 	srv := sshtest.Start(t)
 	conf := defaultConf(t)
 	conf.SSHUser, conf.SSHKey = srv.User, srv.ClientKey

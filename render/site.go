@@ -199,7 +199,7 @@ func (b *builder) render(path, name string, data any) error {
 	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
 		return fmt.Errorf("render %s: %w", path, err)
 	}
-	return b.w.Write(path, buf.Bytes())
+	return b.w.Write(path, inertText(buf.Bytes()))
 }
 
 // pageTemplate is the base template with page kind name's content,
@@ -384,7 +384,7 @@ func (b *builder) data() error {
 		if err := enc.Encode(files[name]); err != nil {
 			return fmt.Errorf("encode %s: %w", name, err)
 		}
-		if err := b.w.Write(name, buf.Bytes()); err != nil {
+		if err := b.w.Write(name, InertJSON(buf.Bytes())); err != nil {
 			return err
 		}
 	}

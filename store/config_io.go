@@ -82,12 +82,20 @@ func (s *Store) ImportConfig(ctx context.Context, data []byte) error {
 
 func keepMaskedSecrets(st *Setting, v Value, current []SettingValue) {
 	for _, f := range st.Fields {
-		if f.Type != FieldSecret || v.Hash[f.Name] != Mask {
+		if f.Type != FieldSecret && f.Type != FieldURL || f.Type == FieldSecret && v.Hash[f.Name] != Mask {
 			continue
 		}
 		for _, sv := range current {
 			if sv.Name == st.Name {
-				if old, ok := sv.Stored.Hash[f.Name]; ok {
+				old, ok := sv.Stored.Hash[f.Name]
+				if f.Type == FieldURL {
+					// A masked URL from an export means: keep the stored one.
+					if ok && v.Hash[f.Name] != old && v.Hash[f.Name] == redactURL(old) {
+						v.Hash[f.Name] = old
+					}
+					continue
+				}
+				if ok {
 					v.Hash[f.Name] = old
 				} else {
 					delete(v.Hash, f.Name)

@@ -163,7 +163,7 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-func TestEmbeddedSurvivesKill(t *testing.T) {
+func TestHostileEmbeddedKilled(t *testing.T) {
 	dir := t.TempDir()
 	for round := range 5 {
 		cmd := helperProcess(t, "writer", dir)

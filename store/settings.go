@@ -31,6 +31,7 @@ const (
 	FieldInt              // a whole number >= 0
 	FieldBool             // given as true/false or 1/0, stored as 1/0
 	FieldSecret           // a string never shown: masked in listings and exports
+	FieldURL              // a URL or path, shown with any password in it masked
 )
 
 // Field is one fixed field of a Hash setting.
@@ -246,6 +247,10 @@ func (s *Setting) JSON(v Value, mask bool) ([]byte, error) {
 			if mask && str != "" {
 				out[k] = Mask
 			}
+		case FieldURL:
+			if mask {
+				out[k] = redactURL(str)
+			}
 		}
 	}
 	return json.Marshal(out) // encoding/json sorts map keys
@@ -310,7 +315,7 @@ func Settings() []*Setting {
 				`the monitoring's host alias instead of its host name.`,
 			Kind: Hash,
 			Fields: []Field{
-				{Name: "source", Default: ""},
+				{Name: "source", Type: FieldURL, Default: ""},
 				{Name: "user", Default: "dotm"},
 				{Name: "password", Type: FieldSecret, Default: ""},
 				{Name: "password_file", Default: ""},

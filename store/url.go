@@ -58,6 +58,16 @@ func newClient(raw string) (*Store, error) {
 	}
 }
 
+// redactURL hides the password of one URL (user info and any *password
+// query parameter); a path or a URL without a password is returned as it
+// is, one that does not parse as "(unparsable URL)".
+func redactURL(raw string) string {
+	if !strings.Contains(raw, "://") {
+		return raw
+	}
+	return redact(raw)
+}
+
 // redact hides the passwords in a --redis value (user info and any
 // *password query parameter), so it can appear in messages and logs.
 func redact(raw string) string {

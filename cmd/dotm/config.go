@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
 	"github.com/spf13/pflag"
 )
@@ -67,9 +68,9 @@ func writeSetting(w io.Writer, sv store.SettingValue) {
 	if !sv.IsSet {
 		val += "   (default)"
 	}
-	fmt.Fprintf(w, "%s = %s\n", sv.Name, inert(val))
+	fmt.Fprintf(w, "%s = %s\n", sv.Name, cell(val))
 	fmt.Fprintf(w, "    %s\n", sv.Title)
-	fmt.Fprintf(w, "    default: %s\n", inert(sv.Text(sv.Default)))
+	fmt.Fprintf(w, "    default: %s\n", cell(sv.Text(sv.Default)))
 	for _, line := range wrap(sv.Description, 76) {
 		fmt.Fprintf(w, "    %s\n", line)
 	}
@@ -122,7 +123,7 @@ func configGet(ctx context.Context, e *env, args []string) error {
 		}
 		for _, sv := range cfg {
 			if sv.Name == st.Name {
-				fmt.Fprintln(e.stdout, inert(sv.Text(sv.Value())))
+				fmt.Fprintln(e.stdout, cell(sv.Text(sv.Value())))
 			}
 		}
 		return nil
@@ -158,7 +159,7 @@ func configExport(ctx context.Context, e *env, args []string, secrets bool) erro
 		if err != nil {
 			return err
 		}
-		_, err = e.stdout.Write(b)
+		_, err = e.stdout.Write(render.InertJSON(b))
 		return err
 	})
 }

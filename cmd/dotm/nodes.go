@@ -14,6 +14,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/lwindolf/dotm/store"
 	"github.com/spf13/pflag"
@@ -109,8 +110,8 @@ func nodesList(ctx context.Context, e *env, args []string) error {
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tADDRESS\tLAST FETCH\tSTATUS")
 		for _, n := range info {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", inert(n.Name), inert(cmp.Or(n.Address, "-")), stamp(n.LastFetch),
-				inert(oneLine(cmp.Or(n.FetchStatus, "-"))))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cell(n.Name), cell(cmp.Or(n.Address, "-")), stamp(n.LastFetch),
+				cell(oneLine(cmp.Or(n.FetchStatus, "-"))))
 		}
 		return tw.Flush()
 	})
@@ -140,29 +141,29 @@ func nodesShow(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "%s  ips %s  last fetch %s  status %s\n\n", inert(name), inert(strings.Join(n.IPs, ",")),
-			stamp(n.LastFetch), inert(oneLine(cmp.Or(n.FetchStatus, "-"))))
+		fmt.Fprintf(e.stdout, "%s  ips %s  last fetch %s  status %s\n\n", cell(name), cell(strings.Join(n.IPs, ",")),
+			stamp(n.LastFetch), cell(oneLine(cmp.Or(n.FetchStatus, "-"))))
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "PORT\tPROCESS\tALERT\tFIRST SEEN\tLAST SEEN\tLAST USED")
 		for _, sv := range svcs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", sv.Port, inert(cmp.Or(sv.Process, "?")),
-				inert(cmp.Or(sv.AlertStatus, "-")), stamp(sv.FirstSeen), stamp(sv.LastSeen), stamp(sv.LastConnection))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", sv.Port, cell(cmp.Or(sv.Process, "?")),
+				cell(cmp.Or(sv.AlertStatus, "-")), stamp(sv.FirstSeen), stamp(sv.LastSeen), stamp(sv.LastConnection))
 		}
 		fmt.Fprintln(tw)
 		fmt.Fprintln(tw, "DIR\tREMOTE\tPORT\tPROCESS\tCOUNT\tLAST SEEN")
 		for _, c := range conns {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.Direction, inert(c.Remote), inert(c.Port),
-				inert(cmp.Or(c.Process, "?")), c.Connections, stamp(c.LastSeen))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.Direction, cell(c.Remote), cell(c.Port),
+				cell(cmp.Or(c.Process, "?")), c.Connections, stamp(c.LastSeen))
 		}
 		nc, checks, ok, err := s.Checks(ctx, name)
 		if err != nil || !ok {
 			return errors.Join(err, tw.Flush())
 		}
-		fmt.Fprintf(tw, "\nMONITORING: %s\t%s\n", inert(nc.Status), inert(oneLine(nc.StatusInformation)))
+		fmt.Fprintf(tw, "\nMONITORING: %s\t%s\n", cell(nc.Status), cell(oneLine(nc.StatusInformation)))
 		fmt.Fprintln(tw, "CHECK\tSERVICE\tSTATE\tOUTPUT")
 		for _, c := range checks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", inert(c.Service), inert(cmp.Or(c.Mapping, "-")), inert(c.Status),
-				inert(oneLine(c.StatusInformation)))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cell(c.Service), cell(cmp.Or(c.Mapping, "-")), cell(c.Status),
+				cell(oneLine(c.StatusInformation)))
 		}
 		return tw.Flush()
 	})
@@ -175,6 +176,29 @@ func stamp(t int64) string {
 	}
 	return time.Unix(t, 0).UTC().Format(time.RFC3339)
 }
+
+// cell makes untrusted text one inert table cell: escaped as by inert,
+// and newlines, tabs and bidirectional overrides too, so that a name can
+// neither forge a row, shift a column nor reorder what is shown.
+func cell(s string) string {
+	s = inert(s)
+	if !strings.ContainsFunc(s, cellBreaker) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if cellBreaker(r) {
+			for _, c := range []byte(string(r)) {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func cellBreaker(r rune) bool { return r == '\n' || r == '\t' || unicode.Is(unicode.Bidi_Control, r) }
 
 // oneLine keeps the first line of a message, for tables.
 func oneLine(s string) string {

@@ -51,10 +51,10 @@ func TestRenderNotesAndSecrets(t *testing.T) {
 	}
 }
 
-// TestRenderFailureKeepsSite: a render that fails halfway (here: no
+// TestHostileRenderFailureKeepsSite: a render that fails halfway (here: no
 // system Graphviz for --layout native) leaves the published site as it
 // was.
-func TestRenderFailureKeepsSite(t *testing.T) {
+func TestHostileRenderFailureKeepsSite(t *testing.T) {
 	dataDir, now := renderedFleet(t)
 	out := filepath.Join(t.TempDir(), "site")
 	runCLI(t, "render", "--out", out, "--now", now, "--data-dir", dataDir, "--cache", t.TempDir())

@@ -29,8 +29,9 @@ const ErrorLine = "Error when calling netstat!"
 
 // Defaults for the Server fields left zero.
 const (
-	DefaultMaxConns     = 64
-	DefaultWriteTimeout = 10 * time.Second
+	DefaultMaxConns          = 64
+	DefaultMaxConnsPerClient = 8
+	DefaultWriteTimeout      = 10 * time.Second
 )
 
 // Accept retry delays after a temporary accept error such as EMFILE.
@@ -50,6 +51,10 @@ type Server struct {
 	// MaxConns bounds the connections answered at once; extra ones are
 	// closed at once without a byte written. Zero means DefaultMaxConns.
 	MaxConns int
+	// MaxConnsPerClient bounds the connections one client address holds at
+	// once, so that a few clients that connect and never read cannot take
+	// every slot from the collector. Zero means DefaultMaxConnsPerClient.
+	MaxConnsPerClient int
 	// WriteTimeout bounds the whole answer, including calling Source, so a
 	// client that does not read cannot hold a connection longer. Zero
 	// means DefaultWriteTimeout.
@@ -61,6 +66,8 @@ type Server struct {
 	Log *slog.Logger
 
 	flight singleflight.Group
+	mu     sync.Mutex
+	held   map[netip.Addr]int // connections answered now, by client
 }
 
 // DefaultAllow returns the loopback and private address ranges:
@@ -120,9 +127,17 @@ func (s *Server) dispatch(ctx context.Context, conn net.Conn, slots chan struct{
 		conn.Close()
 		return
 	}
+	addr = addr.Unmap().WithZone("")
+	if !s.hold(addr) {
+		s.logger().Warn("too many connections from one client, closing", "client", client,
+			"max_conns_per_client", s.maxPerClient())
+		conn.Close()
+		return
+	}
 	select {
 	case slots <- struct{}{}:
 	default:
+		s.release(addr)
 		s.logger().Warn("too many connections, closing", "client", client, "max_conns", s.maxConns())
 		conn.Close()
 		return
@@ -130,8 +145,31 @@ func (s *Server) dispatch(ctx context.Context, conn net.Conn, slots chan struct{
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.answer(ctx, conn, func() { <-slots })
+		s.answer(ctx, conn, func() { <-slots; s.release(addr) })
 	}()
+}
+
+// hold counts a connection of client, unless it has all it may hold.
+func (s *Server) hold(client netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[client] >= s.maxPerClient() {
+		return false
+	}
+	if s.held == nil {
+		s.held = map[netip.Addr]int{}
+	}
+	s.held[client]++
+	return true
+}
+
+// release ends a connection that hold counted.
+func (s *Server) release(client netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[client]--; s.held[client] <= 0 {
+		delete(s.held, client)
+	}
 }
 
 // answer writes the answer to conn within WriteTimeout and closes it. The
@@ -228,6 +266,14 @@ func (s *Server) maxConns() int {
 		return DefaultMaxConns
 	}
 	return s.MaxConns
+}
+
+// maxPerClient returns MaxConnsPerClient or its default.
+func (s *Server) maxPerClient() int {
+	if s.MaxConnsPerClient <= 0 {
+		return DefaultMaxConnsPerClient
+	}
+	return s.MaxConnsPerClient
 }
 
 // writeTimeout returns WriteTimeout or its default.

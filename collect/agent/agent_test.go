@@ -119,7 +119,7 @@ func TestAllowedClientGetsAnswer(t *testing.T) {
 	checkParses(t, got, testHost)
 }
 
-func TestDeniedClientGetsNothing(t *testing.T) {
+func TestHostileDeniedClientGetsNothing(t *testing.T) {
 	var calls atomic.Int32
 	addr, logs := start(t, &Server{
 		Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")},
@@ -164,7 +164,7 @@ func TestNoSourceWritesErrorLine(t *testing.T) {
 	}
 }
 
-func TestMaxConns(t *testing.T) {
+func TestHostileMaxConns(t *testing.T) {
 	started := make(chan struct{})
 	release := make(chan struct{})
 	var calls atomic.Int32
@@ -218,7 +218,7 @@ func TestMaxConns(t *testing.T) {
 	}
 }
 
-func TestWriteTimeoutEndsNonReader(t *testing.T) {
+func TestHostileNonReaderTimesOut(t *testing.T) {
 	// Far more than loopback socket buffers hold (4 MiB send buffer and a
 	// receive window that does not grow while nobody reads), and quick to
 	// render well within the timeout.

@@ -21,8 +21,10 @@ type Config struct {
 	Listen   string
 	Allow    []netip.Prefix
 	MaxConns int
-	Timeout  time.Duration
-	Proc     string
+	// MaxConnsPerClient bounds one client address's connections at once.
+	MaxConnsPerClient int
+	Timeout           time.Duration
+	Proc              string
 }
 
 // BindFlags registers the agent's flags on fs. The returned function,
@@ -31,10 +33,11 @@ func BindFlags(fs *pflag.FlagSet) func() (Config, error) {
 	listen := fs.String("listen", ":4848", "address to listen on, host:port")
 	allow := fs.StringSlice("allow", nil, "client network allowed to connect, as CIDR (repeatable; default: loopback and private networks "+prefixList(DefaultAllow())+")")
 	maxConns := fs.Int("max-conns", DefaultMaxConns, "connections answered at once; more are closed at once")
+	perClient := fs.Int("max-conns-per-client", DefaultMaxConnsPerClient, "connections one client address holds at once; more are closed at once")
 	timeout := fs.Duration("timeout", DefaultWriteTimeout, "time to collect and write one answer")
 	proc := fs.String("proc", "/proc", "procfs to read sockets and processes from")
 	return func() (Config, error) {
-		c := Config{Listen: *listen, MaxConns: *maxConns, Timeout: *timeout, Proc: *proc}
+		c := Config{Listen: *listen, MaxConns: *maxConns, MaxConnsPerClient: *perClient, Timeout: *timeout, Proc: *proc}
 		if err := c.check(); err != nil {
 			return c, err
 		}
@@ -51,6 +54,9 @@ func (c Config) check() error {
 	}
 	if c.MaxConns < 1 {
 		return fmt.Errorf("--max-conns must be at least 1, not %d", c.MaxConns)
+	}
+	if c.MaxConnsPerClient < 1 {
+		return fmt.Errorf("--max-conns-per-client must be at least 1, not %d", c.MaxConnsPerClient)
 	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("--timeout must be positive, not %s", c.Timeout)
@@ -100,15 +106,16 @@ func Run(ctx context.Context, c Config, log *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
 	srv := &Server{
-		Allow:        c.Allow,
-		MaxConns:     c.MaxConns,
-		WriteTimeout: c.Timeout,
+		Allow:             c.Allow,
+		MaxConns:          c.MaxConns,
+		MaxConnsPerClient: c.MaxConnsPerClient,
+		WriteTimeout:      c.Timeout,
 		Source: func(context.Context) (*netinfo.Host, error) {
 			return netinfo.ReadProc(c.Proc)
 		},
 		Log: log,
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "allow", prefixList(c.Allow),
-		"max_conns", c.MaxConns, "timeout", c.Timeout, "proc", c.Proc)
+		"max_conns", c.MaxConns, "max_conns_per_client", c.MaxConnsPerClient, "timeout", c.Timeout, "proc", c.Proc)
 	return srv.Serve(ctx, ln)
 }

@@ -191,12 +191,26 @@ func options(u *url.URL, def Auth) (Options, error) {
 }
 
 // Redact hides passwords in a source for messages and logs.
+// A URL that does not parse (a bad port, say) still has whatever stands
+// between "://" and the last "@" of its host part masked.
 func Redact(source string) string {
-	u, err := url.Parse(source)
-	if err != nil || !strings.Contains(source, "://") {
+	scheme, rest, isURL := strings.Cut(source, "://")
+	if !isURL {
 		return source
 	}
-	return u.Redacted()
+	if u, err := url.Parse(source); err == nil {
+		return u.Redacted()
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return source
+	}
+	user, _, _ := strings.Cut(authority[:at], ":")
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 
 // stripURL keeps a url.Error from repeating the URL (and its password).

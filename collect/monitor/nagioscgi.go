@@ -187,6 +187,9 @@ func parseStatusJSON(hostsJSON, servicesJSON []byte) (*State, error) {
 	}
 	st := &State{}
 	for name, o := range h.Data.HostList {
+		if name == "" {
+			return nil, errors.New("hostlist has a host without a name")
+		}
 		c, err := cgiCheck(o, cgiHostStates)
 		if err != nil {
 			return nil, fmt.Errorf("host %s: %w", name, err)
@@ -196,6 +199,9 @@ func parseStatusJSON(hostsJSON, servicesJSON []byte) (*State, error) {
 	}
 	for host, svcs := range s.Data.ServiceList {
 		for desc, o := range svcs {
+			if host == "" || desc == "" {
+				return nil, fmt.Errorf("servicelist has a service without a host or a name (%q on %q)", desc, host)
+			}
 			c, err := cgiCheck(o, cgiServiceStates)
 			if err != nil {
 				return nil, fmt.Errorf("service %s on %s: %w", desc, host, err)

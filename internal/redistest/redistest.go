@@ -64,6 +64,8 @@ type Server struct {
 	Port int
 	Dir  string
 	cmd  *exec.Cmd
+	bin  string
+	args []string
 }
 
 // URL is the server's redis:// URL.
@@ -94,21 +96,32 @@ func StartServer(bin, dir string, extra ...string) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{Port: port, Dir: dir}
-		args := append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
+		s := &Server{Port: port, Dir: dir, bin: bin}
+		s.args = append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"}, extra...)
-		s.cmd = exec.Command(bin, args...)
-		logf, _ := os.Create(filepath.Join(dir, fmt.Sprintf("redis-%d.log", s.Port)))
-		s.cmd.Stdout, s.cmd.Stderr = logf, logf
-		if err := s.cmd.Start(); err != nil {
-			return nil, fmt.Errorf("start redis-server: %w", err)
-		}
-		if lastErr = waitPing(s.Addr(), 10*time.Second); lastErr == nil {
+		if lastErr = s.start(); lastErr == nil {
 			return s, nil
 		}
 		s.Stop()
 	}
 	return nil, fmt.Errorf("redis-server did not answer: %w", lastErr)
+}
+
+func (s *Server) start() error {
+	s.cmd = exec.Command(s.bin, s.args...)
+	logf, _ := os.OpenFile(filepath.Join(s.Dir, fmt.Sprintf("redis-%d.log", s.Port)), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	return waitPing(s.Addr(), 10*time.Second)
+}
+
+// Restart starts the server again, after Stop, on the same port and in
+// the same directory: with persistence on, it loads what it saved.
+func (s *Server) Restart() error {
+	s.Stop()
+	return s.start()
 }
 
 // Stop kills the server and waits for it.
