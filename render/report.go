@@ -124,7 +124,7 @@ func (f *Findings) Text(w io.Writer) error {
 		for _, row := range append([][]string{s.header}, s.rows...) {
 			cells := make([]string, len(row))
 			for i, c := range row {
-				cells[i] = strings.ReplaceAll(textsafe.Inert(c), "\t", `\t`)
+				cells[i] = textsafe.Cell(c)
 			}
 			fmt.Fprintln(tw, "  "+strings.Join(cells, "\t"))
 		}

@@ -111,7 +111,7 @@ func (b *builder) history() error {
 			return err
 		}
 	}
-	return b.w.Write("architecture.json", b.m.Architecture().MarshalCanonical())
+	return b.w.Write("architecture.json", InertJSON(b.m.Architecture().MarshalCanonical()))
 }
 
 // SnapshotPath is the site path of a snapshot's page.

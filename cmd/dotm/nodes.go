@@ -14,8 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
+	"github.com/lwindolf/dotm/internal/textsafe"
 	"github.com/lwindolf/dotm/store"
 	"github.com/spf13/pflag"
 )
@@ -180,25 +180,7 @@ func stamp(t int64) string {
 // cell makes untrusted text one inert table cell: escaped as by inert,
 // and newlines, tabs and bidirectional overrides too, so that a name can
 // neither forge a row, shift a column nor reorder what is shown.
-func cell(s string) string {
-	s = inert(s)
-	if !strings.ContainsFunc(s, cellBreaker) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if cellBreaker(r) {
-			for _, c := range []byte(string(r)) {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func cellBreaker(r rune) bool { return r == '\n' || r == '\t' || unicode.Is(unicode.Bidi_Control, r) }
+func cell(s string) string { return textsafe.Cell(s) }
 
 // oneLine keeps the first line of a message, for tables.
 func oneLine(s string) string {

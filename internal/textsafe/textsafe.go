@@ -44,3 +44,27 @@ func clean(s string) bool {
 func unsafeRune(r rune, size int) bool {
 	return (r == utf8.RuneError && size <= 1) || (unicode.IsControl(r) && r != '\n' && r != '\t')
 }
+
+// Cell is Inert for one cell of a table or one line of a report: newlines,
+// tabs and bidirectional controls (which reorder what follows them, so
+// "evil\u202etxt.exe" reads as "evilexe.txt") are shown as \xNN too, so a
+// name can neither forge a row nor disguise itself.
+func Cell(s string) string {
+	s = Inert(s)
+	if !strings.ContainsFunc(s, cellBreaker) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if cellBreaker(r) {
+			for _, c := range []byte(string(r)) {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func cellBreaker(r rune) bool { return r == '\n' || r == '\t' || unicode.Is(unicode.Bidi_Control, r) }

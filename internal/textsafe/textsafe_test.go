@@ -15,3 +15,16 @@ func TestInert(t *testing.T) {
 		}
 	}
 }
+
+func TestCell(t *testing.T) {
+	for in, want := range map[string]string{
+		"nginx":             "nginx",
+		"a\tb\nc":           `a\x09b\x0ac`,
+		"evil\u202etxt.exe": `evil\xe2\x80\xaetxt.exe`,
+		"\x1b[31mred":       `\x1b[31mred`,
+	} {
+		if got := Cell(in); got != want {
+			t.Errorf("Cell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
