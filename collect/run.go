@@ -40,6 +40,12 @@ type Options struct {
 	// LockTTL is how long the update lock of a run that crashed blocks
 	// the next runs (default 15 minutes).
 	LockTTL time.Duration
+	// Distribute hands the fetches to dotm workers through dotm::queue
+	// (a Redis server only) and waits up to TaskTimeout (default 5m) for
+	// them; Visibility is the workers' lease (see DefaultVisibility).
+	Distribute  bool
+	TaskTimeout time.Duration
+	Visibility  time.Duration
 }
 
 // Summary is the outcome of a run.
@@ -57,6 +63,9 @@ type Summary struct {
 	Sources []SourceResult
 	// Snapshot is set when the run stored a history snapshot.
 	Snapshot bool
+	// Requeued counts the tasks of a distributed run handed out again
+	// because their worker went silent.
+	Requeued int
 }
 
 // Failure is a node that could not be fetched, and why.
@@ -171,7 +180,19 @@ func collect(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 		return sum, err
 	}
 	sum.Nodes = len(info)
-	hosts, failed := fetchAll(ctx, info, conf, o)
+	var hosts map[string]*netinfo.Host
+	var failed []Failure
+	if o.Distribute {
+		if st.Embedded() {
+			return sum, errors.New("--distribute needs a Redis server that the workers share: give --redis")
+		}
+		o.TaskTimeout = cmp.Or(o.TaskTimeout, 5*time.Minute)
+		if hosts, failed, sum.Requeued, err = fetchDistributed(ctx, st, info, o); err != nil && ctx.Err() == nil {
+			return sum, err
+		}
+	} else {
+		hosts, failed = fetchAll(ctx, info, conf, o)
+	}
 	if ctx.Err() != nil {
 		return sum, fmt.Errorf("collect interrupted: %w; nothing was written", ctx.Err())
 	}

@@ -22,13 +22,20 @@ import (
 
 func openRedis(t *testing.T) *store.Store {
 	t.Helper()
+	_, s := startRedisStore(t)
+	return s
+}
+
+// startRedisStore starts a redis-server and opens the store on it.
+func startRedisStore(t *testing.T) (*redistest.Server, *store.Store) {
+	t.Helper()
 	srv := redistest.Start(t)
 	s, err := store.Open(context.Background(), store.Options{URL: srv.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s
+	return srv, s
 }
 
 func setConfig(t *testing.T, s *store.Store, name, value string) {

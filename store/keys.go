@@ -19,6 +19,7 @@ const (
 	keyState     = prefix + "state"                  // hash
 	keyQueue     = prefix + "queue"                  // list of JSON tasks
 	keyResult    = prefix + "queue::result::"        // JSON per task id
+	keyLease     = prefix + "queue::lease::"         // worker per task in progress, with expiry
 	keyHistory   = prefix + "history"                // list of snapshot timestamps
 	keySnapshot  = prefix + "history::"              // one compressed document per snapshot
 )
@@ -35,6 +36,7 @@ func serviceChecksKey(node string) string { return keySvcChecks + node }
 func resolverKey(ip string) string        { return keyResolver + ip }
 func configKey(setting string) string     { return keyConfig + setting }
 func resultKey(id string) string          { return keyResult + id }
+func leaseKey(id string) string           { return keyLease + id }
 func snapshotKey(ts int64) string         { return keySnapshot + itoa(ts) }
 func summaryKey(ts int64) string          { return keySnapshot + itoa(ts) + sep + "summary" }
 func connectionKey(node, port, remote string) string {

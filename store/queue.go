@@ -22,6 +22,8 @@ type Task struct {
 type Result struct {
 	Status string          `json:"status"` // pending, processing or ready
 	Result json.RawMessage `json:"result,omitempty"`
+	// Worker names who is processing the task (host:pid).
+	Worker string `json:"worker,omitempty"`
 }
 
 // Task result states.
@@ -78,4 +80,139 @@ func (s *Store) TaskResult(ctx context.Context, id string) (r Result, ok bool, e
 		return r, false, fmt.Errorf("result of task %s is not valid JSON: %w", id, err)
 	}
 	return r, true, nil
+}
+
+// The queue is reliable without a processing list (whose atomic move
+// would need dotm::queue and the list in one Redis Cluster slot, which the
+// contract's key names do not allow): a worker that takes a task holds a
+// lease on it (dotm::queue::lease::<id>, with expiry, renewed while it
+// works), and the coordinator puts back every task whose result is not
+// ready and that is neither queued nor leased, so a task whose worker died
+// becomes available again once its lease ran out. Results are written
+// only while not yet ready, and the coordinator applies each task once.
+
+// TakeTask pops the next task, waiting up to wait; ok is false when none
+// came. A task that is not valid JSON is dropped and reported as an error.
+func (s *Store) TakeTask(ctx context.Context, wait time.Duration) (t Task, ok bool, err error) {
+	kv, err := s.rdb.BLPop(ctx, wait, keyQueue).Result()
+	if errors.Is(err, redis.Nil) {
+		return t, false, nil
+	}
+	if err != nil {
+		return t, false, fmt.Errorf("take a task from %s: %w", keyQueue, err)
+	}
+	if err := json.Unmarshal([]byte(kv[1]), &t); err != nil || t.ID == "" {
+		return t, false, fmt.Errorf("dropped a task on %s that is not a task: %.80q", keyQueue, kv[1])
+	}
+	return t, true, nil
+}
+
+// LeaseTask records that worker works on task id, for ttl: the lease, and
+// the result's status "processing". RenewLease extends it.
+func (s *Store) LeaseTask(ctx context.Context, id, worker string, ttl, resultTTL time.Duration) error {
+	b, _ := json.Marshal(Result{Status: Processing, Worker: worker})
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, leaseKey(id), worker, ttl)
+		p.Set(ctx, resultKey(id), b, resultTTL)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("lease task %s: %w", id, err)
+	}
+	return nil
+}
+
+// RenewLease extends worker's lease on task id to ttl from now.
+func (s *Store) RenewLease(ctx context.Context, id, worker string, ttl time.Duration) error {
+	if err := s.rdb.Set(ctx, leaseKey(id), worker, ttl).Err(); err != nil {
+		return fmt.Errorf("renew the lease on task %s: %w", id, err)
+	}
+	return nil
+}
+
+// finishScript sets a result to ready unless it already is: of two
+// workers that ran the same task (one was thought dead), the first wins.
+var finishScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur and string.find(cur, '"status":"ready"', 1, true) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`)
+
+// FinishTask stores a task's result as ready and drops the lease. first is
+// false when another worker's result was there already (this one is
+// dropped).
+func (s *Store) FinishTask(ctx context.Context, id string, result json.RawMessage, ttl time.Duration) (first bool, err error) {
+	b, err := json.Marshal(Result{Status: Ready, Result: result})
+	if err != nil {
+		return false, err
+	}
+	n, err := finishScript.Run(ctx, s.rdb, []string{resultKey(id)}, b, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("store the result of task %s: %w", id, err)
+	}
+	if err := s.rdb.Del(ctx, leaseKey(id)).Err(); err != nil {
+		return n == 1, fmt.Errorf("drop the lease on task %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// TaskStates reads the results of tasks and whether each is leased.
+// A task with no result key (expired) has Status "".
+func (s *Store) TaskStates(ctx context.Context, ids []string) (results []Result, leased []bool, err error) {
+	gets := make([]*redis.StringCmd, len(ids))
+	exists := make([]*redis.IntCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			gets[i] = p.Get(ctx, resultKey(id))
+			exists[i] = p.Exists(ctx, leaseKey(id))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, fmt.Errorf("read task results: %w", err)
+	}
+	results, leased = make([]Result, len(ids)), make([]bool, len(ids))
+	for i := range ids {
+		if b, err := gets[i].Bytes(); err == nil {
+			_ = json.Unmarshal(b, &results[i]) // not JSON: treated as lost
+		}
+		leased[i] = exists[i].Val() > 0
+	}
+	return results, leased, nil
+}
+
+// QueuedTasks lists the ids of the tasks waiting on dotm::queue.
+func (s *Store) QueuedTasks(ctx context.Context) (map[string]bool, error) {
+	all, err := s.rdb.LRange(ctx, keyQueue, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", keyQueue, err)
+	}
+	out := make(map[string]bool, len(all))
+	for _, raw := range all {
+		var t Task
+		if json.Unmarshal([]byte(raw), &t) == nil {
+			out[t.ID] = true
+		}
+	}
+	return out, nil
+}
+
+// RemoveTasks takes tasks off dotm::queue that nobody took (a coordinator
+// that gave up on them) and forgets their results.
+func (s *Store) RemoveTasks(ctx context.Context, tasks []Task) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, t := range tasks {
+			b, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			p.LRem(ctx, keyQueue, 0, b)
+			p.Del(ctx, resultKey(t.ID))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove tasks from %s: %w", keyQueue, err)
+	}
+	return nil
 }

@@ -26,13 +26,21 @@ machine). A node that cannot be fetched keeps its data and records the error.
 With no nodes configured, collect adds this machine with the local method.
 
 When another collect holds the update lock, this one says so and exits 0.
-On a terminal it shows progress; --quiet prints only when a node failed.`,
+On a terminal it shows progress; --quiet prints only when a node failed.
+
+--distribute hands the fetches to "dotm worker" processes on any machines
+sharing the Redis server (one task per node on dotm::queue) and aggregates
+their results here. A worker that dies mid-task loses nothing: its task goes
+to another worker once its lease (--visibility-timeout of the workers) ran out.`,
 		bind: func(fs *pflag.FlagSet) runFunc {
 			var o collectOpts
 			fs.IntVar(&o.concurrency, "concurrency", 100, "nodes fetched at once")
 			fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline for each node's fetch")
 			fs.StringVar(&o.now, "now", "", "the time to record (unix seconds or RFC 3339), for backfills and tests")
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing unless a node or a monitoring source failed (for cron)")
+			fs.BoolVar(&o.distribute, "distribute", false, "hand the fetches to dotm workers through the Redis server")
+			fs.DurationVar(&o.taskTimeout, "task-timeout", 5*time.Minute, "with --distribute: how long to wait for the workers")
+			fs.DurationVar(&o.visibility, "visibility-timeout", collect.DefaultVisibility, "with --distribute: hand a task to another worker when its worker was silent this long (as the workers' flag)")
 			fs.StringArrayVar(&o.monitoring, "monitoring", nil, "monitoring source to read (repeatable): a status.dat path, "+
 				"icinga2+https://HOST:5665, livestatus+unix:///PATH, livestatus+tcp://HOST:PORT or nagios+https://HOST/nagios4/cgi-bin "+
 				"(default: nagios_instance's source)")
@@ -44,6 +52,9 @@ On a terminal it shows progress; --quiet prints only when a node failed.`,
 type collectOpts struct {
 	concurrency int
 	timeout     time.Duration
+	distribute  bool
+	taskTimeout time.Duration
+	visibility  time.Duration
 	now         string
 	quiet       bool
 	monitoring  []string
@@ -66,7 +77,11 @@ func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error
 			return usagef(path, "--monitoring: %v", err)
 		}
 	}
-	opts := collect.Options{Now: now, Concurrency: o.concurrency, Timeout: o.timeout, Monitoring: o.monitoring}
+	if o.taskTimeout <= 0 || o.visibility <= 0 {
+		return usagef(path, "--task-timeout and --visibility-timeout must be positive")
+	}
+	opts := collect.Options{Now: now, Concurrency: o.concurrency, Timeout: o.timeout, Monitoring: o.monitoring,
+		Distribute: o.distribute, TaskTimeout: o.taskTimeout, Visibility: o.visibility}
 	if !o.quiet && isTerminal(e.stderr) {
 		bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(e.stderr),
 			progressbar.OptionSetDescription("collecting"), progressbar.OptionClearOnFinish(),

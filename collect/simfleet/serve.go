@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/lwindolf/dotm/collect/agent"
 	"github.com/lwindolf/dotm/collect/netinfo"
@@ -32,9 +33,14 @@ func (f *Fleet) Serve(ctx context.Context) (wait func(), err error) {
 			case h.Garbage:
 				serveGarbage(ctx, ln)
 			default:
-				report := h.Report()
-				srv := &agent.Server{Allow: loopback, Source: func(context.Context) (*netinfo.Host, error) {
-					return report, nil
+				report, delay := h.Report(), h.Delay
+				srv := &agent.Server{Allow: loopback, Source: func(ctx context.Context) (*netinfo.Host, error) {
+					select {
+					case <-time.After(delay):
+						return report, nil
+					case <-ctx.Done():
+						return nil, ctx.Err()
+					}
 				}}
 				_ = srv.Serve(ctx, ln)
 			}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"time"
 )
 
 // Service is a listening port of a host.
@@ -48,6 +49,8 @@ type Host struct {
 	// Silent hosts accept connections and never answer; Garbage hosts
 	// answer with something that is not the agent protocol.
 	Silent, Garbage bool
+	// Delay holds each answer back this long, like a slow host.
+	Delay time.Duration
 }
 
 // Fleet is a simulated fleet.

@@ -1,0 +1,141 @@
+package collect
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/store"
+)
+
+// buildDotm builds the dotm command for tests that run it as a process.
+func buildDotm(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dotm")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/dotm").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// Three dotm worker processes share a distributed collection; one is
+// killed with SIGKILL while it holds tasks. Its tasks go to the others
+// once its lease runs out, and every host is collected, once.
+func TestDistributedCollectSurvivesKilledWorker(t *testing.T) {
+	ctx := context.Background()
+	srv, s := startRedisStore(t)
+	fleet := simfleet.Generate(30, 9, 14861) // its own agent port
+	for _, h := range fleet.Hosts {
+		h.Delay = 400 * time.Millisecond // every fetch takes a while: workers are caught mid-task
+	}
+	if err := fleet.Register(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	wait, err := fleet.Serve(sctx)
+	defer func() { stop(); wait() }()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bin := buildDotm(t)
+	const visibility = 1500 * time.Millisecond
+	var workers []*exec.Cmd
+	var logs []*strings.Builder
+	for range 3 {
+		cmd := exec.Command(bin, "--redis", srv.URL(), "worker", "--concurrency", "3", "--timeout", "5s",
+			"--visibility-timeout", visibility.String())
+		var log strings.Builder
+		cmd.Stdout, cmd.Stderr = &log, &log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		workers, logs = append(workers, cmd), append(logs, &log)
+	}
+	defer func() {
+		for _, w := range workers {
+			w.Process.Kill()
+			w.Wait()
+		}
+	}()
+	time.Sleep(500 * time.Millisecond) // the workers connect
+
+	var done atomic.Int32
+	killed := make(chan struct{})
+	progress := func(n, _ int) {
+		// Work is flowing: the first worker holds tasks now.
+		if done.Add(1) == 3 {
+			workers[0].Process.Signal(syscall.SIGKILL)
+			close(killed)
+		}
+	}
+	start := time.Now()
+	sum, err := Run(ctx, s, Options{Now: time.Unix(20_000, 0), Distribute: true, TaskTimeout: time.Minute,
+		Visibility: visibility, Progress: progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-killed:
+	default:
+		t.Fatal("the run ended before a worker was killed")
+	}
+	t.Logf("%s; %d tasks handed out again, %s", sum, sum.Requeued, time.Since(start).Round(time.Millisecond))
+	if sum.Fetched != len(fleet.Hosts) || len(sum.Failed) != 0 {
+		t.Fatalf("%s: want every host fetched", sum)
+	}
+	if sum.Requeued == 0 {
+		t.Error("no task was handed out again: the killed worker held none, the test proves nothing")
+	}
+	checkFleet(t, s, fleet)
+
+	// The others stop cleanly on SIGTERM.
+	for i, w := range workers[1:] {
+		w.Process.Signal(syscall.SIGTERM)
+		errc := make(chan error, 1)
+		go func() { errc <- w.Wait() }()
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Errorf("worker %d: %v\n%s", i+1, err, logs[i+1])
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("worker %d did not stop within 10s of SIGTERM", i+1)
+		}
+	}
+	workers = workers[:1]
+}
+
+// Without workers a distributed run gives up at its deadline, names the
+// likely cause, and takes its tasks off the queue.
+func TestDistributedCollectWithoutWorkers(t *testing.T) {
+	ctx := context.Background()
+	_, s := startRedisStore(t)
+	if _, err := s.AddNodes(ctx, []store.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(ctx, s, Options{Distribute: true, TaskTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Failed) != 2 || !strings.Contains(sum.Failed[0].Err, "are dotm workers running?") {
+		t.Errorf("%s: want both nodes failed, naming the missing workers", sum)
+	}
+	if q, err := s.QueuedTasks(ctx); err != nil || len(q) != 0 {
+		t.Errorf("queue after giving up: %v, %v; want empty", q, err)
+	}
+	emb, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	if _, err := Run(ctx, emb, Options{Distribute: true}); err == nil || !strings.Contains(err.Error(), "--redis") {
+		t.Errorf("--distribute on the embedded store: %v; want a pointer to --redis", err)
+	}
+}
