@@ -430,6 +430,13 @@ func fleetLinks(m *Model) links[pair] {
 // fleets larger than maxDrawn), an arrow per client → server pair labelled
 // with the ports used.
 func GlobalDOT(m *Model) []byte {
+	ls, g, names := fleetGrouping(m)
+	return globalGraph(m, ls, g, names).bytes()
+}
+
+// fleetGrouping is what the global graph draws: the fleet's links, how
+// names are grouped into boxes, and every name (nodes and link ends).
+func fleetGrouping(m *Model) (links[pair], grouper, []string) {
 	ls := fleetLinks(m)
 	var names []string
 	for _, n := range m.Nodes {
@@ -438,7 +445,63 @@ func GlobalDOT(m *Model) []byte {
 	for p := range ls {
 		names = append(names, p.client, p.server)
 	}
-	return globalGraph(m, ls, newGrouper(names), names).bytes()
+	return ls, newGrouper(names), names
+}
+
+// Group is a box of the global graph that holds several nodes.
+type Group struct {
+	Key     string
+	Members []*Node // sorted by name
+}
+
+// Groups are the global graph's boxes of more than one node, sorted by
+// key; none when the graph draws every node on its own.
+func (m *Model) Groups() []Group {
+	_, g, names := fleetGrouping(m)
+	keys, byKey := g.boxes(names)
+	var out []Group
+	for _, k := range keys {
+		var members []*Node
+		for _, name := range byKey[k].members {
+			if n := m.Node(name); n != nil {
+				members = append(members, n)
+			}
+		}
+		if len(byKey[k].members) > 1 && len(members) > 0 {
+			out = append(out, Group{Key: k, Members: members})
+		}
+	}
+	return out
+}
+
+// GroupDOT is one group's neighbourhood: the group's nodes one by one (if
+// there are at most maxDrawn of them; else the group as one box), the
+// groups and nodes they talk to as in the global graph, and only the
+// arrows that touch the group.
+func GroupDOT(m *Model, key string) []byte {
+	ls, g, names := fleetGrouping(m)
+	var members []string
+	for _, n := range names {
+		if g.key(n) == key {
+			members = append(members, n)
+		}
+	}
+	members = slices.Compact(slices.Sorted(slices.Values(members)))
+	inner := grouper{func(s string) string {
+		if k := g.key(s); k != key || len(members) > maxDrawn {
+			return k
+		}
+		return s
+	}}
+	near := links[pair]{}
+	subNames := slices.Clone(members)
+	for p, l := range ls {
+		if g.key(p.client) == key || g.key(p.server) == key {
+			near[p] = l
+			subNames = append(subNames, p.client, p.server)
+		}
+	}
+	return globalGraph(m, near, inner, subNames).bytes()
 }
 
 // globalGraph draws the fleet's links with boxes by grouper g.

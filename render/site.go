@@ -112,6 +112,13 @@ func (p *nodePage) RemoteLabel(c store.Connection) string {
 // graph.
 func NodePath(name string) string { return "nodes/" + site.Slug(name) }
 
+// GroupPath is the site path (without extension) of a group's page and
+// graph.
+func GroupPath(key string) string { return "groups/" + site.Slug(key) }
+
+// GroupLink is the relative link from this page to a group's page.
+func (p *page) GroupLink(key string) string { return p.Root + GroupPath(key) + ".html" }
+
 // ProcessPath is the site path (without extension) of a process's page.
 func ProcessPath(name string) string { return "services/" + site.Slug(name) }
 
@@ -132,7 +139,7 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 		return err
 	}
 	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o}
-	for _, step := range []func() error{b.overview, b.nodes, b.services, b.alerts, b.findings, b.history, b.geo,
+	for _, step := range []func() error{b.overview, b.nodes, b.groups, b.services, b.alerts, b.findings, b.history, b.geo,
 		b.settings, b.data} {
 		if err := step(); err != nil {
 			return err
@@ -147,6 +154,9 @@ func writeGraphs(ctx context.Context, m *Model, w Writer, l *Layouter) (map[stri
 	jobs := map[string][]byte{"graphs/global": GlobalDOT(m), "graphs/services": ServiceDOT(m)}
 	for _, n := range m.Nodes {
 		jobs[NodePath(n.Name)] = NodeDOT(m, n.Name)
+	}
+	for _, g := range m.Groups() {
+		jobs[GroupPath(g.Key)] = GroupDOT(m, g.Key)
 	}
 	svgs, err := l.LayoutAll(ctx, jobs)
 	if err != nil {
@@ -240,6 +250,7 @@ type overviewPage struct {
 	FetchProblems         []*Node
 	SourceProblems        []store.SourceStatus
 	F                     *Findings
+	Groups                []Group
 }
 
 type stateCount struct {
@@ -248,7 +259,7 @@ type stateCount struct {
 }
 
 func (b *builder) overview() error {
-	p := &overviewPage{page: b.newPage("index.html", "Overview"), F: FindingsOf(b.m, 0)}
+	p := &overviewPage{page: b.newPage("index.html", "Overview"), F: FindingsOf(b.m, 0), Groups: b.m.Groups()}
 	p.Graph = b.inlineSVG("graphs/global")
 	counts := map[string]int{}
 	for _, a := range b.m.Alerts {
@@ -302,6 +313,23 @@ func (b *builder) nodes() error {
 		p.Graph = b.inlineSVG(path)
 		p.Note = b.note("nodes", n.Name)
 		if err := b.render(path+".html", "node", p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type groupPage struct {
+	*page
+	G Group
+}
+
+func (b *builder) groups() error {
+	for _, g := range b.m.Groups() {
+		path := GroupPath(g.Key)
+		p := &groupPage{page: b.newPage(path+".html", fmt.Sprintf("Group %s (%d nodes)", g.Key, len(g.Members))), G: g}
+		p.Graph = b.inlineSVG(path)
+		if err := b.render(path+".html", "group", p); err != nil {
 			return err
 		}
 	}
