@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,4 +197,48 @@ func TestHostileNamesRender(t *testing.T) {
 	if !bytes.Contains(files["nodes/web01.html"], []byte("&lt;script&gt;alert(1)&lt;/script&gt;")) {
 		t.Error("web01's page does not show the hostile process name as text")
 	}
+}
+
+// A monitoring source that goes down (here: its status.dat vanished, then
+// answers garbage) keeps the alerts known before until they expire, and
+// the site says which source failed and why.
+func TestHostileMonitoringDown(t *testing.T) {
+	dataDir := t.TempDir()
+	now := time.Unix(1795200000, 0)
+	renderFleet(t, dataDir, now)
+	alertsBefore := readTree(t, renderSite(t, dataDir))["data/alerts.json"]
+
+	garbage := filepath.Join(t.TempDir(), "status.dat")
+	if err := os.WriteFile(garbage, []byte("hoststatus {\n\thost_name=\x00\n\x1b[2J{{{{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, source := range []string{filepath.Join(t.TempDir(), "gone.dat"), garbage} {
+		code, _, errOut := runCLICode("--data-dir", dataDir, "collect", "--quiet", "--monitoring", source,
+			"--now", strconv.FormatInt(now.Unix()+60, 10))
+		if code != 0 || !strings.Contains(errOut, source) {
+			t.Errorf("collect with %s down: exit %d, %q; want 0 and the source named", source, code, errOut)
+		}
+		files := readTree(t, renderSite(t, dataDir))
+		if !bytes.Equal(files["data/alerts.json"], alertsBefore) || len(alertsBefore) < 10 {
+			t.Errorf("with %s down the known alerts changed", source)
+		}
+		problems := string(files["problems.html"])
+		if !strings.Contains(problems, "Monitoring source status.dat "+source+" failed") {
+			t.Errorf("problems.html does not name the failed source %s", source)
+		}
+		if !strings.Contains(string(files["index.html"]), "monitoring status.dat "+source) {
+			t.Errorf("the overview does not list the failed source %s", source)
+		}
+		if bytes.Contains(files["problems.html"], []byte("\x1b")) {
+			t.Error("the garbage's escape sequence reached the page")
+		}
+	}
+}
+
+// renderSite renders the store in dataDir into a new directory.
+func renderSite(t *testing.T, dataDir string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "site")
+	runCLI(t, "--data-dir", dataDir, "render", "--out", out, "--cache", t.TempDir())
+	return out
 }
