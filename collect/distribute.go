@@ -67,7 +67,7 @@ func fetchDistributed(ctx context.Context, st *store.Store, nodes []store.Node, 
 	// nor leased: it may be between a worker's take and its lease.
 	lost := map[string]time.Time{}
 	deadline := time.Now().Add(o.TaskTimeout)
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for len(open) > 0 {
 		select {
