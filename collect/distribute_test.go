@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -137,5 +138,57 @@ func TestDistributedCollectWithoutWorkers(t *testing.T) {
 	defer emb.Close()
 	if _, err := Run(ctx, emb, Options{Distribute: true}); err == nil || !strings.Contains(err.Error(), "--redis") {
 		t.Errorf("--distribute on the embedded store: %v; want a pointer to --redis", err)
+	}
+}
+
+// Collection, local and spread over workers, works the same on a real
+// 3-master Redis Cluster (a node's keys in many slots) and behind a real
+// sentinel.
+func TestCollectOnClusterAndSentinel(t *testing.T) {
+	ctx := context.Background()
+	bin := buildDotm(t)
+	for _, tc := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"cluster", func(t *testing.T) string { return redistest.StartCluster(t, 3).URL() }},
+		{"sentinel", func(t *testing.T) string { return redistest.StartSentinel(t).URL() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := tc.url(t)
+			s, err := store.Open(ctx, store.Options{URL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			fleet := simfleet.Generate(40, 13, 14863) // its own agent port
+			if err := fleet.Register(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			sctx, stop := context.WithCancel(ctx)
+			wait, err := fleet.Serve(sctx)
+			defer func() { stop(); wait() }()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := Run(ctx, s, Options{Now: time.Unix(30_000, 0)})
+			if err != nil || sum.Problems() || sum.Fetched != len(fleet.Hosts) {
+				t.Fatalf("local run: %s, %v", sum, err)
+			}
+			checkFleet(t, s, fleet)
+
+			worker := exec.Command(bin, "--redis", url, "worker", "--idle", "20s")
+			var log strings.Builder
+			worker.Stdout, worker.Stderr = &log, &log
+			if err := worker.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { worker.Process.Kill(); worker.Wait() }()
+			sum, err = Run(ctx, s, Options{Now: time.Unix(31_000, 0), Distribute: true, TaskTimeout: time.Minute})
+			if err != nil || sum.Problems() || sum.Fetched != len(fleet.Hosts) {
+				t.Fatalf("distributed run: %s, %v\nworker: %s", sum, err, log.String())
+			}
+			checkFleet(t, s, fleet)
+		})
 	}
 }

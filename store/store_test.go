@@ -10,12 +10,21 @@ import (
 	"github.com/lwindolf/dotm/internal/redistest"
 )
 
-// forEachStore runs one contract test against a real redis-server and
-// against the embedded store, each fresh.
+// forEachStore runs one contract test against a real redis-server, a
+// real 3-master Redis Cluster, a master behind a real sentinel, and the
+// embedded store, each fresh.
 func forEachStore(t *testing.T, fn func(t *testing.T, s *Store)) {
 	t.Run("redis-server", func(t *testing.T) {
 		srv := redistest.Start(t)
 		fn(t, openT(t, Options{URL: srv.URL()}))
+	})
+	t.Run("cluster", func(t *testing.T) {
+		c := redistest.StartCluster(t, 3)
+		fn(t, openT(t, Options{URL: c.URL()}))
+	})
+	t.Run("sentinel", func(t *testing.T) {
+		s := redistest.StartSentinel(t)
+		fn(t, openT(t, Options{URL: s.URL()}))
 	})
 	t.Run("embedded", func(t *testing.T) {
 		fn(t, openT(t, Options{DataDir: t.TempDir()}))
