@@ -25,6 +25,21 @@ func buildDotm(t *testing.T) string {
 	return bin
 }
 
+// registerAndServe adds fleet's hosts as nodes and has them answer until
+// the test ends.
+func registerAndServe(t *testing.T, s *store.Store, fleet *simfleet.Fleet) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	if err := fleet.Register(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	wait, err := fleet.Serve(ctx)
+	t.Cleanup(func() { stop(); wait() })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Three dotm worker processes share a distributed collection; one is
 // killed with SIGKILL while it holds tasks. Its tasks go to the others
 // once its lease runs out, and every host is collected, once.
@@ -35,15 +50,7 @@ func TestDistributedCollectSurvivesKilledWorker(t *testing.T) {
 	for _, h := range fleet.Hosts {
 		h.Delay = 400 * time.Millisecond // every fetch takes a while: workers are caught mid-task
 	}
-	if err := fleet.Register(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	wait, err := fleet.Serve(sctx)
-	defer func() { stop(); wait() }()
-	if err != nil {
-		t.Fatal(err)
-	}
+	registerAndServe(t, s, fleet)
 
 	bin := buildDotm(t)
 	const visibility = 1500 * time.Millisecond
@@ -162,15 +169,7 @@ func TestCollectOnClusterAndSentinel(t *testing.T) {
 			}
 			defer s.Close()
 			fleet := simfleet.Generate(40, 13, 14863) // its own agent port
-			if err := fleet.Register(ctx, s); err != nil {
-				t.Fatal(err)
-			}
-			sctx, stop := context.WithCancel(ctx)
-			wait, err := fleet.Serve(sctx)
-			defer func() { stop(); wait() }()
-			if err != nil {
-				t.Fatal(err)
-			}
+			registerAndServe(t, s, fleet)
 			sum, err := Run(ctx, s, Options{Now: time.Unix(30_000, 0)})
 			if err != nil || sum.Problems() || sum.Fetched != len(fleet.Hosts) {
 				t.Fatalf("local run: %s, %v", sum, err)
