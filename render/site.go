@@ -145,8 +145,9 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 // .dot beside its .svg.
 func writeGraphs(ctx context.Context, m *Model, w Writer, l *Layouter) (map[string][]byte, error) {
 	jobs := map[string][]byte{"graphs/global": GlobalDOT(m), "graphs/services": ServiceDOT(m)}
+	peers := peersOf(m)
 	for _, n := range m.Nodes {
-		jobs[NodePath(n.Name)] = NodeDOT(m, n.Name)
+		jobs[NodePath(n.Name)] = nodeDOT(m, n.Name, peers)
 	}
 	svgs, err := l.LayoutAll(ctx, jobs)
 	if err != nil {
