@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,7 +40,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.agentPort, "agent-port", 14860, "port the simulated agents answer on, each on its own 127.1.x.y")
 	fs.StringVar(&c.work, "work", "", "directory for the binary, stores, caches and sites (default: a temporary one, removed)")
 	fs.BoolVar(&c.noNative, "no-native", false, "skip the render with a native Graphviz dot")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, pflag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	var err error
