@@ -599,8 +599,9 @@ type nodeFacts struct {
 	loop links[loopKey]
 }
 
-// factsOf collects the connections of n.
-func factsOf(m *Model, n *Node) nodeFacts {
+// factsOf collects the connections of n: its own records, and peers, the
+// records other nodes hold of connections with it (peersOf).
+func factsOf(n *Node, peers []peerRecord) nodeFacts {
 	f := nodeFacts{in: links[inKey]{}, out: links[outKey]{}, loop: links[loopKey]{}}
 	own := map[pair]bool{} // remote and port of n's own outgoing records
 	for _, c := range n.Connections {
@@ -617,23 +618,40 @@ func factsOf(m *Model, n *Node) nodeFacts {
 			own[pair{c.Remote, c.Port}] = true
 		}
 	}
-	for _, o := range m.Nodes {
-		if o == n {
+	for _, p := range peers {
+		if p.from == n {
 			continue
 		}
-		for _, c := range o.Connections {
-			if _, loop := isLoopback(c); loop || c.Remote != n.Name {
-				continue
-			}
-			switch {
-			case c.Direction == store.Out:
-				f.in.add(inKey{o.Name, c.Port}, c.Port, c.LastSeen)
-			case c.Direction == store.In && !own[pair{o.Name, c.Port}]:
-				f.out.add(outKey{"", o.Name}, c.Port, c.LastSeen)
-			}
+		switch c := p.c; {
+		case c.Direction == store.Out:
+			f.in.add(inKey{p.from.Name, c.Port}, c.Port, c.LastSeen)
+		case c.Direction == store.In && !own[pair{p.from.Name, c.Port}]:
+			f.out.add(outKey{"", p.from.Name}, c.Port, c.LastSeen)
 		}
 	}
 	return f
+}
+
+// peerRecord is a node's record of a connection with another node.
+type peerRecord struct {
+	from *Node
+	c    *store.Connection
+}
+
+// peersOf indexes the fleet's non-loopback records by their remote, in
+// the order of m.Nodes and their records, so that drawing every node's
+// graph reads each record once instead of once a node.
+func peersOf(m *Model) map[string][]peerRecord {
+	idx := map[string][]peerRecord{}
+	for _, o := range m.Nodes {
+		for i := range o.Connections {
+			c := &o.Connections[i]
+			if _, loop := isLoopback(*c); !loop {
+				idx[c.Remote] = append(idx[c.Remote], peerRecord{o, c})
+			}
+		}
+	}
+	return idx
 }
 
 // nodeView is one node's graph while it is drawn.
@@ -651,12 +669,17 @@ type nodeView struct {
 // are drawn inside the frame from the client process to the service.
 // Clients or remotes beyond maxDrawn are drawn by group.
 func NodeDOT(m *Model, name string) []byte {
+	return nodeDOT(m, name, peersOf(m))
+}
+
+// nodeDOT is NodeDOT with the fleet's records indexed by peersOf.
+func nodeDOT(m *Model, name string, peers map[string][]peerRecord) []byte {
 	n := m.Node(name)
 	if n == nil {
 		d := &dotGraph{nodes: []dotNode{{"n0", []kv{{"label", label(name, "not a known node")}, {"shape", "plaintext"}}}}}
 		return d.bytes()
 	}
-	f := factsOf(m, n)
+	f := factsOf(n, peers[n.Name])
 	v := &nodeView{m: m, d: &dotGraph{attrs: []kv{{"rankdir", "LR"}, {"fontname", "Helvetica"}}},
 		svc: map[string]string{}, proc: map[string]string{}}
 	v.cluster.attrs = clusterAttrs(label(n.Name, n.Worst), n.Worst)

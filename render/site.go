@@ -152,8 +152,9 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 // .dot beside its .svg.
 func writeGraphs(ctx context.Context, m *Model, w Writer, l *Layouter) (map[string][]byte, error) {
 	jobs := map[string][]byte{"graphs/global": GlobalDOT(m), "graphs/services": ServiceDOT(m)}
+	peers := peersOf(m)
 	for _, n := range m.Nodes {
-		jobs[NodePath(n.Name)] = NodeDOT(m, n.Name)
+		jobs[NodePath(n.Name)] = nodeDOT(m, n.Name, peers)
 	}
 	for _, g := range m.Groups() {
 		jobs[GroupPath(g.Key)] = GroupDOT(m, g.Key)
