@@ -11,8 +11,9 @@ import (
 // setting asks for one: enabled, and the last snapshot at least interval
 // before now (or after it: a backfill with an earlier --now). Snapshots
 // expire after the setting's expire, and drop out of dotm::history then.
-// It reports whether it took one.
-func snapshot(ctx context.Context, st *store.Store, now int64) (bool, error) {
+// cur is what the run left in the store, but for the checks, which are
+// read here. It reports whether it took one.
+func snapshot(ctx context.Context, st *store.Store, cur *store.Current, now int64) (bool, error) {
 	conf, err := st.LoadConf(ctx)
 	if err != nil {
 		return false, err
@@ -28,8 +29,7 @@ func snapshot(ctx context.Context, st *store.Store, now int64) (bool, error) {
 	if last := state.LastSnapshot; last != 0 && now-last < every && last-now < every {
 		return false, nil
 	}
-	cur, err := st.ReadCurrent(ctx)
-	if err != nil {
+	if cur.Checks, err = st.AllChecks(ctx, cur.Nodes); err != nil {
 		return false, err
 	}
 	if err := st.SaveSnapshot(ctx, cur.Architecture(now), conf.HistoryExpire); err != nil {

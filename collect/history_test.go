@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func TestExpireAndSnapshotRotation(t *testing.T) {
 	ctx := context.Background()
 	s := openRedis(t)
 	setConfig(t, s, "expire", `{"Services":"0","Connections":"1","Nagios Alerts":"0"}`)
-	setConfig(t, s, "history", `{"enabled":"1","interval":"3600","expire":"86400"}`)
+	setConfig(t, s, "history", `{"enabled":"1","interval":"600","expire":"86400"}`)
 	fleet := simfleet.Generate(10, 3, 14858) // its own agent port
 	if err := fleet.Register(ctx, s); err != nil {
 		t.Fatal(err)
@@ -78,8 +79,21 @@ func TestExpireAndSnapshotRotation(t *testing.T) {
 		}
 		defer func() { stop(); wait() }()
 		sum, err := Run(ctx, s, Options{Now: time.Unix(now, 0)})
-		if err != nil || sum.Problems() {
-			t.Fatalf("%s, %v", sum, err)
+		if err != nil || !sum.Snapshot {
+			t.Fatalf("%s (snapshot %v), %v", sum, sum.Snapshot, err)
+		}
+		// The snapshot, built from what the run wrote, is what the store
+		// holds.
+		snap, ok, err := s.LoadSnapshot(ctx, now)
+		if err != nil || !ok {
+			t.Fatalf("snapshot %d: %v %v", now, ok, err)
+		}
+		cur, err := s.ReadCurrent(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := snap.MarshalCanonical(), cur.Architecture(now).MarshalCanonical(); !bytes.Equal(got, want) {
+			t.Errorf("snapshot at %d differs from the store:\n%s\nwant\n%s", now, got, want)
 		}
 	}
 	has := func() bool {
@@ -98,7 +112,8 @@ func TestExpireAndSnapshotRotation(t *testing.T) {
 	const t0 = 1795000000
 	round(t0)
 	fleet.Disconnect("web01", app)
-	round(t0 + 3600) // gone from the fleet, but not a day yet: kept
+	fleet.Hosts[len(fleet.Hosts)-1].Garbage = true // a failed node keeps its last picture
+	round(t0 + 3600)                               // gone from the fleet, but not a day yet: kept
 	if !has() {
 		t.Fatal("a connection not seen for an hour was deleted; expire is one day")
 	}

@@ -141,7 +141,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 	}
 	defer lock.Unlock(context.WithoutCancel(ctx))
 
-	sum, err := collect(ctx, st, o)
+	sum, cur, err := collect(ctx, st, o)
 	sum.Elapsed = time.Since(start)
 	if err != nil && ctx.Err() == nil {
 		return sum, fmt.Errorf("%w; the store (%s) failed during the run: each node keeps its old data or has "+
@@ -153,55 +153,59 @@ func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 	if err := st.SetLastUpdated(ctx, o.Now.Unix()); err != nil {
 		return sum, err
 	}
-	if sum.Snapshot, err = snapshot(ctx, st, o.Now.Unix()); err != nil {
+	if sum.Snapshot, err = snapshot(ctx, st, cur, o.Now.Unix()); err != nil {
 		return sum, err
 	}
 	return sum, st.Checkpoint()
 }
 
-func collect(ctx context.Context, st *store.Store, o Options) (Summary, error) {
+// collect runs one collection and returns what the store holds after it
+// (for the history snapshot, without reading it all back).
+func collect(ctx context.Context, st *store.Store, o Options) (Summary, *store.Current, error) {
 	var sum Summary
 	conf, err := st.LoadConf(ctx)
 	if err != nil {
-		return sum, err
+		return sum, nil, err
 	}
 	names, err := st.Nodes(ctx)
 	if err != nil {
-		return sum, err
+		return sum, nil, err
 	}
 	if len(names) == 0 {
 		if sum.AddedLocal, err = addThisMachine(ctx, st); err != nil {
-			return sum, err
+			return sum, nil, err
 		}
 		names = []string{sum.AddedLocal}
 	}
 	info, err := st.NodeInfo(ctx, names)
 	if err != nil {
-		return sum, err
+		return sum, nil, err
 	}
 	sum.Nodes = len(info)
 	var hosts map[string]*netinfo.Host
 	var failed []Failure
 	if o.Distribute {
 		if st.Embedded() {
-			return sum, errors.New("--distribute needs a Redis server that the workers share: give --redis")
+			return sum, nil, errors.New("--distribute needs a Redis server that the workers share: give --redis")
 		}
 		o.TaskTimeout = cmp.Or(o.TaskTimeout, 5*time.Minute)
 		if hosts, failed, sum.Requeued, err = fetchDistributed(ctx, st, info, o); err != nil && ctx.Err() == nil {
-			return sum, err
+			return sum, nil, err
 		}
 	} else {
 		hosts, failed = fetchAll(ctx, info, conf, o)
 	}
 	if ctx.Err() != nil {
-		return sum, fmt.Errorf("collect interrupted: %w; nothing was written", ctx.Err())
+		return sum, nil, fmt.Errorf("collect interrupted: %w; nothing was written", ctx.Err())
 	}
 	sum.Fetched, sum.Failed = len(hosts), failed
-	if err := write(ctx, st, conf, hosts, failed, o.Now.Unix()); err != nil {
-		return sum, err
+	data, err := write(ctx, st, conf, hosts, failed, o.Now.Unix())
+	if err != nil {
+		return sum, nil, err
 	}
+	cur := current(info, data, hosts, failed, o.Now.Unix())
 	sum.Sources, err = monitoring(ctx, st, conf, names, o)
-	return sum, err
+	return sum, cur, err
 }
 
 // monitoring reads the monitoring sources and stores their checks mapped
@@ -332,18 +336,18 @@ func fetchOne(ctx context.Context, n store.Node, conf *store.Conf, o Options) (*
 // write aggregates and stores every fetched node, records the failures,
 // and updates the resolver.
 func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[string]*netinfo.Host,
-	failed []Failure, now int64) error {
+	failed []Failure, now int64) (map[string]prior, error) {
 	services, err := st.Services(ctx, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	conns, err := st.Connections(ctx, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resolver, err := st.Resolver(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	priors := map[string]prior{}
 	var ports []int
@@ -359,17 +363,70 @@ func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[str
 	twin := twins(hosts)
 	for _, name := range slices.Sorted(maps.Keys(hosts)) {
 		d := f.aggregate(name, hosts[name], now, priorOf(priors, name))
+		hosts[name] = nil // aggregated: its sockets can go (the key stays: it was fetched)
 		d.Node.FetchStatus = cmp.Or(twin[name], d.Node.FetchStatus)
 		if err := st.WriteNodeData(ctx, d); err != nil {
-			return err
+			return nil, err
 		}
+		priorOf(priors, name).apply(d)
 	}
 	for _, fl := range failed {
 		if err := st.SetNodeStatus(ctx, fl.Node, now, fl.Err); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return st.SetResolver(ctx, f.resolverEntries())
+	return priors, st.SetResolver(ctx, f.resolverEntries())
+}
+
+// apply makes p what the store holds after d was written.
+func (p prior) apply(d store.NodeData) {
+	for _, port := range d.DropServices {
+		delete(p.services, port)
+	}
+	for _, id := range d.DropConnections {
+		delete(p.connections, id)
+	}
+	for _, sv := range d.Services {
+		sv.Node = d.Node.Name
+		p.services[sv.Port] = sv
+	}
+	for _, c := range d.Connections {
+		c.Node = d.Node.Name
+		p.connections[store.ConnectionID{Port: c.Port, Remote: c.Remote}] = c
+	}
+}
+
+func fetched(hosts map[string]*netinfo.Host, name string) bool {
+	_, ok := hosts[name]
+	return ok
+}
+
+// current is what the store holds after a run wrote its results: the
+// data of every node as written (or kept), without the checks.
+func current(info []store.Node, data map[string]prior, hosts map[string]*netinfo.Host, failed []Failure, now int64) *store.Current {
+	cur := &store.Current{}
+	errs := map[string]string{}
+	for _, fl := range failed {
+		errs[fl.Node] = fl.Err
+	}
+	for _, n := range info {
+		switch {
+		case fetched(hosts, n.Name):
+			n.LastFetch, n.FetchStatus = now, "OK"
+		case errs[n.Name] != "":
+			n.LastFetch, n.FetchStatus = now, errs[n.Name]
+		}
+		cur.Nodes, cur.Infos = append(cur.Nodes, n.Name), append(cur.Infos, n)
+	}
+	for _, p := range data {
+		for _, sv := range p.services {
+			cur.Services = append(cur.Services, sv)
+		}
+		for _, c := range p.connections {
+			cur.Connections = append(cur.Connections, c)
+		}
+	}
+	return cur
 }
 
 func priorOf(m map[string]prior, node string) prior {
