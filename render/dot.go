@@ -437,6 +437,19 @@ func GlobalDOT(m *Model) []byte {
 // fleetGrouping is what the global graph draws: the fleet's links, how
 // names are grouped into boxes, and every name (nodes and link ends).
 func fleetGrouping(m *Model) (links[pair], grouper, []string) {
+	m.groupingOnce.Do(func() { m.grouping = computeGrouping(m) })
+	g := m.grouping
+	return g.links, g.grouper, g.names
+}
+
+// grouping is fleetGrouping's result, computed once per model.
+type grouping struct {
+	links   links[pair]
+	grouper grouper
+	names   []string
+}
+
+func computeGrouping(m *Model) *grouping {
 	ls := fleetLinks(m)
 	var names []string
 	for _, n := range m.Nodes {
@@ -445,7 +458,7 @@ func fleetGrouping(m *Model) (links[pair], grouper, []string) {
 	for p := range ls {
 		names = append(names, p.client, p.server)
 	}
-	return ls, newGrouper(names), names
+	return &grouping{ls, newGrouper(names), names}
 }
 
 // Group is a box of the global graph that holds several nodes.

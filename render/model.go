@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lwindolf/dotm/store"
@@ -33,6 +34,11 @@ type Model struct {
 	// the changes of the last day and week (LoadHistory).
 	History []store.SnapshotSummary
 	Windows []Window
+
+	groupingOnce sync.Once
+	grouping     *grouping
+	archOnce     sync.Once
+	arch         *store.Architecture
 	// GeoTypes are the geoip database types AddGeo used (nil: no geo
 	// data); Endpoints are the external addresses nodes talk to, sorted
 	// by IP, node, port.

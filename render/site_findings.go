@@ -40,7 +40,11 @@ func LoadHistory(ctx context.Context, st *store.Store, m *Model) (bad []error, e
 }
 
 // Architecture is m's current architecture as archived in git: no time.
-func (m *Model) Architecture() *store.Architecture { return m.Current.Architecture(0) }
+// It is computed once; callers must not change it.
+func (m *Model) Architecture() *store.Architecture {
+	m.archOnce.Do(func() { m.arch = m.Current.Architecture(0) })
+	return m.arch
+}
 
 // baseline is the time of the newest snapshot taken at or before t, or
 // else of the oldest one (exact is false then); ok is false when there
