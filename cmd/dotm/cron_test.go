@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
-	"github.com/lwindolf/dotm/store"
 )
 
 // The cron wrapper commits the architecture to git only when it changed:
@@ -29,12 +28,9 @@ func TestCronWrapperArchivesChanges(t *testing.T) {
 	}
 	dataDir, site, archive := filepath.Join(dir, "data"), filepath.Join(dir, "www", "dotm"), filepath.Join(dir, "archive")
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openEmbedded(t, dataDir)
 	fleet := simfleet.Generate(10, 11, 14856) // its own agent port
-	err = fleet.Register(ctx, st)
+	err := fleet.Register(ctx, st)
 	st.Close()
 	if err != nil {
 		t.Fatal(err)

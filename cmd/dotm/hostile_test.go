@@ -31,10 +31,7 @@ var hostileNames = []string{
 func hostileStore(t *testing.T, dataDir string, now int64) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openEmbedded(t, dataDir)
 	defer st.Close()
 	if _, err := st.AddNodes(ctx, []store.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
 		t.Fatal(err)

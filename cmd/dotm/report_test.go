@@ -31,7 +31,6 @@ import (
 
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/collect/simfleet"
-	"github.com/lwindolf/dotm/store"
 )
 
 // historyAging is the aging the history tests set: the second round runs
@@ -49,10 +48,7 @@ func agedFleet(t *testing.T, t0 int64) (dataDir string, fleet *simfleet.Fleet, d
 	runCLI(t, "--data-dir", dataDir, "config", "set", "aging", `{"Services":"`+aging+`","Connections":"`+aging+`"}`)
 	runCLI(t, "--data-dir", dataDir, "config", "set", "history", `{"enabled":"1","interval":"`+aging+`","expire":"604800"}`)
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openEmbedded(t, dataDir)
 	defer st.Close()
 	// Its own agent port: other packages' tests serve fleets at the same time.
 	fleet = simfleet.Generate(12, 7, 14855)

@@ -20,15 +20,23 @@ import (
 	"github.com/lwindolf/dotm/store"
 )
 
+// openEmbedded opens the embedded store in dataDir; the caller closes it
+// before running dotm on the same directory (one process at a time).
+func openEmbedded(t *testing.T, dataDir string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // renderFleet collects a simulated fleet (with a hostile process name)
 // into an embedded store in dataDir, as of now.
 func renderFleet(t *testing.T, dataDir string, now time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openEmbedded(t, dataDir)
 	defer st.Close()
 	// Its own port: the collect tests serve fleets on 14848 and 14849 at
 	// the same time.
