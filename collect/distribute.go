@@ -207,7 +207,7 @@ func Work(ctx context.Context, st *store.Store, o WorkerOptions) error {
 				return nil
 			}
 			logf("%v", err)
-			if !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "is not a task") {
+			if !errors.Is(err, store.ErrNotATask) {
 				time.Sleep(time.Second) // the store is away: do not spin
 			}
 			continue

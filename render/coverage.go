@@ -1,7 +1,6 @@
 package render
 
 import (
-	"context"
 	"slices"
 	"strings"
 
@@ -26,36 +25,6 @@ type Coverage struct {
 	// Monitored is false when no collect run has read monitoring yet:
 	// then every list above is empty, not "all missing".
 	Monitored bool
-}
-
-// LoadCoverage reads what Coverage needs from the store.
-func LoadCoverage(ctx context.Context, st *store.Store) (*Coverage, error) {
-	nodes, err := st.Nodes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	services, err := st.Services(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	checks, err := st.AllChecks(ctx, nodes)
-	if err != nil {
-		return nil, err
-	}
-	state, err := st.State(ctx)
-	if err != nil {
-		return nil, err
-	}
-	mon, ok, err := state.Monitoring()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return &Coverage{}, nil
-	}
-	c := CoverageOf(nodes, services, checks)
-	c.Monitored, c.Sources, c.Uncollected = true, mon.Sources, mon.UnknownHosts
-	return c, nil
 }
 
 // CoverageOf computes coverage from nodes, their services and the stored

@@ -138,7 +138,7 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 	if err != nil {
 		return err
 	}
-	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o}
+	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o, f: FindingsOf(m, 0)}
 	for _, step := range []func() error{b.overview, b.nodes, b.groups, b.services, b.alerts, b.findings, b.history, b.geo,
 		b.settings, b.data} {
 		if err := step(); err != nil {
@@ -181,6 +181,7 @@ type builder struct {
 	page map[string]*template.Template // base plus one page kind, parsed once
 	svgs map[string][]byte
 	o    SiteOptions
+	f    *Findings // for the overview and the findings pages
 }
 
 // newPage starts the view of a page at path (e.g. "nodes/x.html").
@@ -260,7 +261,7 @@ type stateCount struct {
 }
 
 func (b *builder) overview() error {
-	p := &overviewPage{page: b.newPage("index.html", "Overview"), F: FindingsOf(b.m, 0), Groups: b.m.Groups()}
+	p := &overviewPage{page: b.newPage("index.html", "Overview"), F: b.f, Groups: b.m.Groups()}
 	p.Graph = b.inlineSVG("graphs/global")
 	counts := map[string]int{}
 	for _, a := range b.m.Alerts {

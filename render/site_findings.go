@@ -75,7 +75,7 @@ type findingsPage struct {
 }
 
 func (b *builder) findings() error {
-	f := FindingsOf(b.m, 0)
+	f := b.f
 	if err := b.render("unused.html", "unused", &findingsPage{b.newPage("unused.html", "Unused & stale"), f}); err != nil {
 		return err
 	}

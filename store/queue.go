@@ -91,6 +91,10 @@ func (s *Store) TaskResult(ctx context.Context, id string) (r Result, ok bool, e
 // becomes available again once its lease ran out. Results are written
 // only while not yet ready, and the coordinator applies each task once.
 
+// ErrNotATask is TakeTask's error for a queue entry that is no task
+// (written by something else); the entry is gone, the queue goes on.
+var ErrNotATask = errors.New("an entry that is not a task")
+
 // TakeTask pops the next task, waiting up to wait; ok is false when none
 // came. A task that is not valid JSON is dropped and reported as an error.
 func (s *Store) TakeTask(ctx context.Context, wait time.Duration) (t Task, ok bool, err error) {
@@ -102,7 +106,7 @@ func (s *Store) TakeTask(ctx context.Context, wait time.Duration) (t Task, ok bo
 		return t, false, fmt.Errorf("take a task from %s: %w", keyQueue, err)
 	}
 	if err := json.Unmarshal([]byte(kv[1]), &t); err != nil || t.ID == "" {
-		return t, false, fmt.Errorf("dropped a task on %s that is not a task: %.80q", keyQueue, kv[1])
+		return t, false, fmt.Errorf("%w on %s, dropped: %.80q", ErrNotATask, keyQueue, kv[1])
 	}
 	return t, true, nil
 }

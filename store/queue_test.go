@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 )
@@ -44,6 +45,14 @@ func TestTaskLeaseAndFinish(t *testing.T) {
 		}
 		if _, ok, _ := s.TakeTask(ctx, time.Second); ok {
 			t.Error("the queue still had a task")
+		}
+		// Something else's entry on the queue is dropped with an error the
+		// worker can tell from a store that went away.
+		if err := s.rdb.RPush(ctx, keyQueue, "not json").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := s.TakeTask(ctx, time.Second); ok || !errors.Is(err, ErrNotATask) {
+			t.Errorf("take of a foreign entry: ok=%v err=%v; want ErrNotATask", ok, err)
 		}
 	})
 }
