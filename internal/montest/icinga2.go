@@ -66,6 +66,8 @@ type Icinga2 struct {
 	// Started is how long the start took, from certificates to the last
 	// check result.
 	Started time.Duration
+	// Listeners are the fake services this daemon's checks probe.
+	Listeners *Listeners
 
 	apiPort, lsPort int
 	begun           time.Time
@@ -74,8 +76,8 @@ type Icinga2 struct {
 }
 
 // StartIcinga2 starts Icinga 2 with the configuration in icinga2/ in a new
-// directory, after the fake services its checks probe (StartListeners),
-// and stops it when the test ends. It returns once every host and service
+// directory, after the fake services its checks probe (StartListeners, on
+// free ports written into etc/ports.conf), and stops it when the test ends. It returns once every host and service
 // has a check result: it forces all first checks with the API's
 // reschedule-check, which takes about 2 s (the NTP check is the slowest).
 //
@@ -115,7 +117,7 @@ func startIcinga2(t testing.TB) *Icinga2 {
 	t.Helper()
 	bin := requireDaemon(t, Icinga2Binary, icinga2Plugins)
 	openssl := redistest.Require(t, "openssl")
-	StartListeners(t)
+	l := StartListeners(t)
 	dir, err := os.MkdirTemp("", "icinga2-") // short: a unix socket path has 108 bytes
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +130,7 @@ func startIcinga2(t testing.TB) *Icinga2 {
 		t.Logf("icinga2: kept %s for inspection", dir)
 	})
 	i := newIcinga2(dir)
+	i.Listeners = l
 	i.begun = time.Now()
 	if err := i.writeConfig(); err != nil {
 		t.Fatal(err)
@@ -261,7 +264,11 @@ func (i *Icinga2) tryStart(bin string) error {
 	}
 	i.APIURL = fmt.Sprintf("https://127.0.0.1:%d", i.apiPort)
 	i.LivestatusTCP = fmt.Sprintf("127.0.0.1:%d", i.lsPort)
-	ports := fmt.Sprintf("const ApiPort = %d\nconst LivestatusPort = %d\n", i.apiPort, i.lsPort)
+	l := i.Listeners
+	ports := fmt.Sprintf("const ApiPort = %d\nconst LivestatusPort = %d\n"+
+		"const HttpPort = %d\nconst TlsPort = %d\nconst RedisPort = %d\n"+
+		"const ClosedPort = %d\nconst ClosedUdpPort = %d\n",
+		i.apiPort, i.lsPort, l.HTTPPort, l.TLSPort, l.RedisPort, l.ClosedPort, l.ClosedUDPPort)
 	if err := os.WriteFile(filepath.Join(i.Dir, "etc", "ports.conf"), []byte(ports), 0o644); err != nil {
 		return err
 	}

@@ -1,20 +1,21 @@
 // Package montest starts real monitoring daemons (Nagios 4, Icinga 2) for
 // integration tests, and the small fake services their checks probe.
 //
-// The fake services listen on fixed loopback ports, because the daemons'
-// configurations name them:
+// Every test gets its own fake services on free loopback ports (see
+// StartListeners), and the daemons' configurations are filled in with
+// those ports per run, so any number of test binaries, from any number
+// of checkouts, run at once, whatever else listens on the machine:
 //
-//	127.0.0.1:18080  HTTP, answers 200 "ok" on /        (host checks UP, web01 HTTP OK)
-//	127.0.0.1:18443  TLS+HTTP, certificate valid 12 days (web01 HTTPS cert WARNING: -C 30,7)
-//	127.0.0.1:16379  Redis protocol, answers PING +PONG (cache01 Redis OK)
-//
-// Deliberately left closed: 18081 (app01 HTTP CRITICAL), 3306 (MySQL),
-// 11211 (Memcached), 15432 (db01 host check: DOWN), 123/udp (NTP).
+//	HTTPPort   HTTP, answers 200 "ok" on /        (host checks UP, web01 HTTP OK)
+//	TLSPort    TLS+HTTP, certificate valid 12 days (web01 HTTPS cert WARNING: -C 30,7)
+//	RedisPort  Redis protocol, answers PING +PONG (cache01 Redis OK)
+//	ClosedPort TCP, refuses every connection       (app01 HTTP, db01 MySQL and host
+//	                                                check, cache01 Memcached: CRITICAL/DOWN)
+//	ClosedUDPPort UDP, answers ICMP port unreachable (web01 NTP CRITICAL)
 package montest
 
 import (
 	"bufio"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -27,167 +28,114 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gofrs/flock"
-)
-
-// Fixed ports of the fake services.
-const (
-	HTTPPort  = 18080
-	TLSPort   = 18443
-	RedisPort = 16379
 )
 
 // CertValidity is how long the TLS listener's certificate is valid: less
 // than the 30 days warning threshold, more than the 7 days critical one.
 const CertValidity = 12 * 24 * time.Hour
 
-// Waits of StartListeners: for another test binary to release the ports,
-// and for a foreign process (say a leftover listeners.sh) to free them.
-const (
-	lockWait = 5 * time.Minute
-	portWait = 60 * time.Second
-)
+// Listeners are the fake services of one test, each on its own free
+// loopback port.
+type Listeners struct {
+	HTTPPort  int // HTTP: 200 "ok" on /, 404 elsewhere
+	TLSPort   int // HTTPS with a certificate valid for CertValidity
+	RedisPort int // Redis protocol: PING and QUIT
+	// ClosedPort is a TCP port that refuses every connection (RST): a
+	// socket is bound to it and never listens. While the test runs no
+	// other socket can bind the port (the socket has no SO_REUSEADDR),
+	// so nothing else can start listening there and turn a check OK.
+	ClosedPort int
+	// ClosedUDPPort is a UDP port that answers every datagram with ICMP
+	// port unreachable, as a port without a socket does: the socket on it
+	// is connected to 127.0.0.1:9 (discard), so the kernel delivers it
+	// nothing from anyone else, and it keeps other sockets off the port.
+	ClosedUDPPort int
 
-// LockFile is the file lock, under os.TempDir(), that one test binary holds
-// while it serves the fixed ports.
-const LockFile = "dotm-montest-listeners.lock"
-
-// listeners is the fake services of this process, shared by every test
-// that calls StartListeners.
-type listeners struct {
-	mu      sync.Mutex
-	refs    int
-	lock    *flock.Flock
 	closers []io.Closer
 }
 
-// running is the one process-wide listener set: the ports are fixed, so
-// there can be only one per process (and, via LockFile, per machine).
-var running listeners
-
-// StartListeners makes sure the fake services run for the test, and stops
-// them when the last test using them ends.
-//
-// It is safe to call from several tests of one binary, also in parallel:
-// the first caller starts the services, later callers share them, and a
-// reference count stops them at the cleanup of the last one still using
-// them. Across test binaries (go test runs packages in parallel) a file
-// lock (LockFile in os.TempDir()) serializes the users of the fixed ports:
-// a second binary waits up to 5 minutes for the first to finish. A port
-// taken by a process that does not use the lock (a leftover recipe
-// listener) is retried for 60 s, then the test fails naming the port.
-// The lock and the ports are freed by the kernel when a test binary is
-// killed, so no stale state survives a crash.
-//
-// The services run inside the test binary: no python3, openssl or
-// redis-server is needed.
-func StartListeners(t testing.TB) {
+// StartListeners starts the fake services for the test, on free loopback
+// ports chosen by the kernel (127.0.0.1:0), and stops them when the test
+// ends. Each call starts its own set: no port, lock or state is shared
+// with other tests, test binaries or checkouts. The services run inside
+// the test binary: no python3, openssl or redis-server is needed.
+func StartListeners(t testing.TB) *Listeners {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), lockWait+portWait)
-	defer cancel()
-	if err := running.acquire(ctx); err != nil {
+	l, err := startListeners()
+	if err != nil {
 		t.Fatalf("start fake services: %v", err)
 	}
-	t.Cleanup(running.release)
+	t.Cleanup(l.close)
+	return l
 }
 
-// acquire starts the services, or counts one more user of running ones.
-func (l *listeners) acquire(ctx context.Context) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.refs > 0 {
-		l.refs++
-		return nil
-	}
-	path := filepath.Join(os.TempDir(), LockFile)
-	fl := flock.New(path)
-	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
-	ok, err := fl.TryLockContext(lctx, 200*time.Millisecond)
-	if err != nil || !ok {
-		return fmt.Errorf("lock %s: another test binary kept the ports %d, %d, %d for %v (%v); "+
-			"is a test hanging?", path, HTTPPort, TLSPort, RedisPort, lockWait, err)
-	}
-	closers, err := serveAll(ctx)
-	if err != nil {
-		_ = fl.Unlock()
-		return err
-	}
-	l.lock, l.closers, l.refs = fl, closers, 1
-	return nil
-}
-
-// release counts one user less and stops the services after the last.
-func (l *listeners) release() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.refs--
-	if l.refs > 0 {
-		return
-	}
-	for _, c := range l.closers {
-		_ = c.Close()
-	}
-	_ = l.lock.Unlock()
-	l.closers, l.lock = nil, nil
-}
-
-// serveAll listens on the three ports and serves them until closed.
-func serveAll(ctx context.Context) ([]io.Closer, error) {
+// startListeners opens every port and serves it until close.
+func startListeners() (*Listeners, error) {
 	cert, err := selfSigned(CertValidity)
 	if err != nil {
 		return nil, err
 	}
-	var closers []io.Closer
-	fail := func(err error) ([]io.Closer, error) {
-		for _, c := range closers {
-			_ = c.Close()
-		}
-		return nil, err
+	l := &Listeners{}
+	fail := func(what string, err error) (*Listeners, error) {
+		l.close()
+		return nil, fmt.Errorf("%s on 127.0.0.1: %w", what, err)
 	}
-	for _, port := range []int{HTTPPort, TLSPort, RedisPort} {
-		ln, err := listenRetry(ctx, port)
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	for _, s := range []struct {
+		what  string
+		port  *int
+		serve func(net.Listener) io.Closer
+	}{
+		{"http", &l.HTTPPort, serveHTTP},
+		{"https", &l.TLSPort, func(ln net.Listener) io.Closer { return serveHTTP(tls.NewListener(ln, tc)) }},
+		{"redis", &l.RedisPort, serveRedis},
+	} {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
-			return fail(err)
+			return fail("listen for "+s.what, err)
 		}
-		switch port {
-		case HTTPPort:
-			closers = append(closers, serveHTTP(ln))
-		case TLSPort:
-			tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-			closers = append(closers, serveHTTP(tls.NewListener(ln, tc)))
-		default:
-			closers = append(closers, serveRedis(ln))
-		}
+		*s.port = ln.Addr().(*net.TCPAddr).Port
+		l.closers = append(l.closers, s.serve(ln))
 	}
-	return closers, nil
+	port, c, err := refusingTCP()
+	if err != nil {
+		return fail("bind the closed TCP port", err)
+	}
+	l.ClosedPort = port
+	l.closers = append(l.closers, c)
+	uc, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9})
+	if err != nil {
+		return fail("bind the closed UDP port", err)
+	}
+	l.ClosedUDPPort = uc.LocalAddr().(*net.UDPAddr).Port
+	l.closers = append(l.closers, uc)
+	return l, nil
 }
 
-// listenRetry listens on 127.0.0.1:port, retrying while the port is taken.
-func listenRetry(ctx context.Context, port int) (net.Listener, error) {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	wctx, cancel := context.WithTimeout(ctx, portWait)
-	defer cancel()
-	for {
-		ln, err := net.Listen("tcp", addr)
-		if err == nil {
-			return ln, nil
-		}
-		select {
-		case <-wctx.Done():
-			return nil, fmt.Errorf("listen %s: %w (still taken after %v; find the process with "+
-				"ss -ltnp 'sport = :%d' and stop it)", addr, err, portWait, port)
-		case <-time.After(250 * time.Millisecond):
-		}
+// close stops every service.
+func (l *Listeners) close() {
+	for _, c := range l.closers {
+		_ = c.Close()
 	}
+	l.closers = nil
+}
+
+// Replacer fills in the port placeholders of a configuration:
+// @HTTP_PORT@, @TLS_PORT@, @REDIS_PORT@, @CLOSED_PORT@ and
+// @CLOSED_UDP_PORT@.
+func (l *Listeners) Replacer() *strings.Replacer {
+	return strings.NewReplacer(
+		"@HTTP_PORT@", strconv.Itoa(l.HTTPPort),
+		"@TLS_PORT@", strconv.Itoa(l.TLSPort),
+		"@REDIS_PORT@", strconv.Itoa(l.RedisPort),
+		"@CLOSED_PORT@", strconv.Itoa(l.ClosedPort),
+		"@CLOSED_UDP_PORT@", strconv.Itoa(l.ClosedUDPPort),
+	)
 }
 
 // serveHTTP serves "ok" on / and 404 elsewhere, like the recipe's
@@ -198,9 +146,29 @@ func serveHTTP(ln net.Listener) io.Closer {
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return srv
+	h := &httpServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln, done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		_ = h.srv.Serve(ln)
+	}()
+	return h
+}
+
+// httpServer is an http.Server whose Close returns once the port is free.
+type httpServer struct {
+	srv  *http.Server
+	ln   net.Listener
+	done chan struct{}
+}
+
+// Close stops the server, closes its listener (http.Server.Close alone
+// leaves it open until Serve runs, when that has not started yet) and
+// waits for Serve to return.
+func (h *httpServer) Close() error {
+	err := h.srv.Close()
+	_ = h.ln.Close()
+	<-h.done
+	return err
 }
 
 // redisServer answers the Redis PING a check_tcp probe sends.

@@ -3,17 +3,18 @@ package montest
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 )
 
 func TestStartListeners(t *testing.T) {
-	StartListeners(t)
-	StartListeners(t) // idempotent: the second call shares the first's services
+	l := StartListeners(t)
 
 	t.Run("http", func(t *testing.T) {
 		tests := []struct {
@@ -21,7 +22,7 @@ func TestStartListeners(t *testing.T) {
 			code int
 		}{{"/", 200}, {"/health", 404}}
 		for _, tt := range tests {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", HTTPPort, tt.path))
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", l.HTTPPort, tt.path))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -33,7 +34,7 @@ func TestStartListeners(t *testing.T) {
 		}
 	})
 	t.Run("tls certificate expires in 11 to 12 days", func(t *testing.T) {
-		c, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", TLSPort), &tls.Config{InsecureSkipVerify: true})
+		c, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", l.TLSPort), &tls.Config{InsecureSkipVerify: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,32 +55,106 @@ func TestStartListeners(t *testing.T) {
 			{"GET x\r\n", "-ERR unknown command 'GET'\r\n"},
 		}
 		for _, tt := range tests {
-			if got := redisRoundTrip(t, tt.send); got != tt.want {
+			if got := redisRoundTrip(t, l.RedisPort, tt.send); got != tt.want {
 				t.Errorf("send %q: got %q, want %q", tt.send, got, tt.want)
 			}
 		}
 	})
-}
-
-func TestStartListenersRestartsAfterLastUser(t *testing.T) {
-	t.Run("first", func(t *testing.T) { StartListeners(t) })
-	// the subtest's cleanup stopped the services: the port must be free
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", RedisPort))
-	if err != nil {
-		t.Fatalf("port %d still taken after the last user ended: %v", RedisPort, err)
-	}
-	ln.Close()
-	t.Run("second", func(t *testing.T) {
-		StartListeners(t)
-		if got := redisRoundTrip(t, "PING\r\n"); got != "+PONG\r\n" {
-			t.Errorf("PING after restart: got %q", got)
+	t.Run("closed tcp port refuses and cannot be taken", func(t *testing.T) {
+		addr := fmt.Sprintf("127.0.0.1:%d", l.ClosedPort)
+		for range 3 { // refused each time, not just once
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err == nil {
+				c.Close()
+				t.Fatalf("dial %s: connected, want connection refused", addr)
+			}
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("dial %s: %v, want connection refused", addr, err)
+			}
+		}
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			t.Fatalf("another listener took %s: the closed port is not reserved", addr)
+		}
+	})
+	t.Run("closed udp port answers port unreachable", func(t *testing.T) {
+		addr := fmt.Sprintf("127.0.0.1:%d", l.ClosedUDPPort)
+		c, err := net.Dial("udp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("ntp?")); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Read(make([]byte, 64))
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("read from %s: %v, want connection refused (ICMP port unreachable)", addr, err)
+		}
+		if pc, err := net.ListenPacket("udp", addr); err == nil {
+			pc.Close()
+			t.Fatalf("another socket took %s: the closed port is not reserved", addr)
 		}
 	})
 }
 
-func redisRoundTrip(t *testing.T, send string) string {
+// TestStartListenersOwnPorts: every call has its own ports, and a test's
+// ports close when it ends, with nothing left for the next one to share.
+func TestStartListenersOwnPorts(t *testing.T) {
+	var first *Listeners
+	t.Run("first", func(t *testing.T) { first = StartListeners(t) })
+	second := StartListeners(t)
+	a, b := ports(first), ports(second)
+	for i := range a {
+		for j := range b {
+			if a[i] == b[j] {
+				t.Errorf("port %d is in both sets: %v and %v", a[i], a, b)
+			}
+		}
+	}
+	// the first set stopped with its subtest; the closed port's
+	// reservation too, so it can be bound again
+	for _, p := range []int{first.HTTPPort, first.TLSPort, first.RedisPort, first.ClosedPort} {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			t.Errorf("port %d still taken after its test ended: %v", p, err)
+			continue
+		}
+		ln.Close()
+	}
+	if got := redisRoundTrip(t, second.RedisPort, "PING\r\n"); got != "+PONG\r\n" {
+		t.Errorf("PING: got %q", got)
+	}
+}
+
+func TestStartListenersParallel(t *testing.T) {
+	for i := range 4 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			l := StartListeners(t)
+			if got := redisRoundTrip(t, l.RedisPort, "PING\r\n"); got != "+PONG\r\n" {
+				t.Errorf("PING: got %q", got)
+			}
+		})
+	}
+}
+
+func TestReplacer(t *testing.T) {
+	l := &Listeners{HTTPPort: 1, TLSPort: 2, RedisPort: 3, ClosedPort: 4, ClosedUDPPort: 5}
+	in := "check_http!@HTTP_PORT@ @TLS_PORT@ @REDIS_PORT@ @CLOSED_PORT@ @CLOSED_UDP_PORT@ @DIR@"
+	if got, want := l.Replacer().Replace(in), "check_http!1 2 3 4 5 @DIR@"; got != want {
+		t.Errorf("Replace = %q, want %q", got, want)
+	}
+}
+
+func ports(l *Listeners) []int {
+	return []int{l.HTTPPort, l.TLSPort, l.RedisPort, l.ClosedPort}
+}
+
+func redisRoundTrip(t *testing.T, port int, send string) string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", RedisPort), 5*time.Second)
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,16 +168,4 @@ func redisRoundTrip(t *testing.T, send string) string {
 		t.Fatal(err)
 	}
 	return line
-}
-
-func TestStartListenersParallel(t *testing.T) {
-	for i := range 4 {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			t.Parallel()
-			StartListeners(t)
-			if got := redisRoundTrip(t, "PING\r\n"); got != "+PONG\r\n" {
-				t.Errorf("PING: got %q", got)
-			}
-		})
-	}
 }

@@ -22,8 +22,9 @@ import (
 	"github.com/lwindolf/dotm/internal/redistest"
 )
 
-// nagiosConfig is the Nagios configuration, with @DIR@, @USER@ and @GROUP@
-// to replace. It holds 4 hosts and 18 services; see nagios4/objects.
+// nagiosConfig is the Nagios configuration, with @DIR@, @USER@, @GROUP@
+// and the port placeholders of Listeners.Replacer to replace. It holds 4
+// hosts and 18 services; see nagios4/objects.
 //
 //go:embed nagios4
 var nagiosConfig embed.FS
@@ -51,13 +52,16 @@ type Nagios struct {
 	ObjectsCache string // the object cache file, next to StatusDat
 	CommandFile  string // the external command FIFO
 	Log          string // nagios.log
+	// Listeners are the fake services this daemon's checks probe.
+	Listeners *Listeners
 	daemon
 }
 
 // StartNagios starts Nagios Core 4 with the configuration in nagios4/ in a
-// new directory, after the fake services it probes (StartListeners), and
-// stops it when the test ends. Each extra string is an object
-// configuration file added to objects/. It returns once the daemon wrote
+// new directory, after the fake services it probes (StartListeners, on
+// free ports written into the configuration), and stops it when the test
+// ends. Each extra string is an object configuration file added to
+// objects/, with the same placeholders filled in. It returns once the daemon wrote
 // its first status.dat; call WaitChecked before looking at results.
 //
 // The daemon runs as a child of the test binary, as the user running the
@@ -69,7 +73,7 @@ type Nagios struct {
 func StartNagios(t testing.TB, extra ...string) *Nagios {
 	t.Helper()
 	bin := requireDaemon(t, NagiosBinary, plugins)
-	StartListeners(t)
+	l := StartListeners(t)
 	dir, err := os.MkdirTemp("", "nagios4-")
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +86,7 @@ func StartNagios(t testing.TB, extra ...string) *Nagios {
 		t.Logf("nagios: kept %s for inspection", dir)
 	})
 	n := newNagios(dir)
+	n.Listeners = l
 	if err := n.writeConfig(extra); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +120,7 @@ func newNagios(dir string) *Nagios {
 }
 
 // writeConfig copies the embedded configuration into n.Dir, filling in
-// the directory and the user, and adds the extra object files.
+// the directory, the user and the ports, and adds the extra object files.
 func (n *Nagios) writeConfig(extra []string) error {
 	u, err := user.Current()
 	if err != nil {
@@ -125,7 +130,9 @@ func (n *Nagios) writeConfig(extra []string) error {
 	if err != nil {
 		return fmt.Errorf("group %s: %w", u.Gid, err)
 	}
-	r := strings.NewReplacer("@DIR@", n.Dir, "@USER@", u.Username, "@GROUP@", g.Name)
+	dirs := strings.NewReplacer("@DIR@", n.Dir, "@USER@", u.Username, "@GROUP@", g.Name)
+	ports := n.Listeners.Replacer()
+	fill := func(b []byte) []byte { return []byte(ports.Replace(dirs.Replace(string(b)))) }
 	err = fs.WalkDir(nagiosConfig, "nagios4", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -142,14 +149,14 @@ func (n *Nagios) writeConfig(extra []string) error {
 		if path.Dir(p) == "nagios4/plugins" {
 			mode = 0o755
 		}
-		return os.WriteFile(dst, []byte(r.Replace(string(b))), mode)
+		return os.WriteFile(dst, fill(b), mode)
 	})
 	if err != nil {
 		return fmt.Errorf("write nagios config to %s: %w", n.Dir, err)
 	}
 	for i, e := range extra {
 		f := filepath.Join(n.Dir, "objects", fmt.Sprintf("extra-%d.cfg", i))
-		if err := os.WriteFile(f, []byte(e), 0o644); err != nil {
+		if err := os.WriteFile(f, fill([]byte(e)), 0o644); err != nil {
 			return err
 		}
 	}
