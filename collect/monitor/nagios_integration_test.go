@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -228,16 +227,11 @@ func checkExtraStates(t *testing.T, st *State) {
 	}
 }
 
-// closedPort is a loopback port nothing listens on.
+// closedPort is a loopback port that refuses connections until the test
+// ends (a port found free and let go could be taken meanwhile).
 func closedPort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
+	return montest.ClosedPort(t)
 }
 
 // TestCaptureNagiosFixtures rewrites the Nagios files of testdata/ from

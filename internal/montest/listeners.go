@@ -117,6 +117,19 @@ func startListeners() (*Listeners, error) {
 	return l, nil
 }
 
+// ClosedPort returns a loopback TCP port that refuses every connection
+// until the test ends (see Listeners.ClosedPort), for tests of what a
+// client says when nothing listens.
+func ClosedPort(t testing.TB) int {
+	t.Helper()
+	port, c, err := refusingTCP()
+	if err != nil {
+		t.Fatalf("bind a closed TCP port on 127.0.0.1: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return port
+}
+
 // close stops every service.
 func (l *Listeners) close() {
 	for _, c := range l.closers {
