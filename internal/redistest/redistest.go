@@ -64,6 +64,7 @@ type Server struct {
 	Port int
 	Dir  string
 	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
 	bin  string
 	args []string
 }
@@ -91,7 +92,7 @@ func Start(t testing.TB, extra ...string) *Server {
 // and waits until it answers. The caller stops it.
 func StartServer(bin, dir string, extra ...string) (*Server, error) {
 	var lastErr error
-	for range 3 { // a free port can be taken between freePort and bind
+	for range 3 { // a free port can be taken between FreePortErr and bind
 		port, err := FreePortErr()
 		if err != nil {
 			return nil, err
@@ -107,14 +108,67 @@ func StartServer(bin, dir string, extra ...string) (*Server, error) {
 	return nil, fmt.Errorf("redis-server did not answer: %w", lastErr)
 }
 
+// start runs the server and waits until it listens and answers. It
+// trusts the port only once the server's own log says it accepts
+// connections: another test's server that took the port in the meantime
+// answers PING too.
 func (s *Server) start() error {
+	logName := filepath.Join(s.Dir, fmt.Sprintf("redis-%d.log", s.Port))
+	logf, err := os.OpenFile(logName, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("open redis-server log: %w", err)
+	}
+	defer logf.Close()
+	fi, err := logf.Stat()
+	if err != nil {
+		return fmt.Errorf("redis-server log %s: %w", logName, err)
+	}
 	s.cmd = exec.Command(s.bin, s.args...)
-	logf, _ := os.OpenFile(filepath.Join(s.Dir, fmt.Sprintf("redis-%d.log", s.Port)), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
+	done := make(chan struct{})
+	s.done = done
+	go func() {
+		_ = s.cmd.Wait()
+		close(done)
+	}()
+	if err := s.waitReady(logName, fi.Size(), 10*time.Second); err != nil {
+		return err
+	}
 	return waitPing(s.Addr(), 10*time.Second)
+}
+
+// waitReady waits until the log, from offset on, says the server accepts
+// connections, failing when the server exits first (a taken port: redis-
+// server logs the bind error and exits).
+func (s *Server) waitReady(logName string, offset int64, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		log, _ := os.ReadFile(logName)
+		if int64(len(log)) >= offset {
+			log = log[offset:]
+		}
+		if l := strings.ToLower(string(log)); strings.Contains(l, "ready to accept connections") ||
+			strings.Contains(l, "sentinel id is") { // a sentinel says only that, once it listens
+			return nil
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("redis-server on port %d exited: %s", s.Port, lastLine(log))
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("redis-server on port %d not ready within %v: %s", s.Port, limit, lastLine(log))
+		}
+	}
+}
+
+// lastLine is the last line of a log, for errors.
+func lastLine(log []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+	return lines[len(lines)-1]
 }
 
 // Restart starts the server again, after Stop, on the same port and in
@@ -126,10 +180,12 @@ func (s *Server) Restart() error {
 
 // Stop kills the server and waits for it.
 func (s *Server) Stop() {
-	if s.cmd.Process != nil {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+	if s.done == nil {
+		return
 	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.done = nil
 }
 
 // waitPing waits until a Redis server at addr answers PING.
