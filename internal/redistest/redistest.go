@@ -156,6 +156,10 @@ func (s *Server) waitReady(logName string, offset int64, limit time.Duration) er
 		}
 		select {
 		case <-s.done:
+			log, _ = os.ReadFile(logName) // all it wrote before exiting
+			if int64(len(log)) >= offset {
+				log = log[offset:]
+			}
 			return fmt.Errorf("redis-server on port %d exited: %s", s.Port, lastLine(log))
 		case <-time.After(20 * time.Millisecond):
 		}

@@ -4,8 +4,8 @@
 package sshtest
 
 import (
+	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -56,7 +56,22 @@ func Start(t testing.TB) *Server {
 	}
 	s.HostPublicKey, s.OtherPublicKey = keyLine(t, dir, "host_key.pub"), keyLine(t, dir, "other_key.pub")
 	_ = os.MkdirAll("/run/sshd", 0o755) // privilege separation directory, when root
-	s.Port = redistest.FreePort(t)
+	for range 3 {                       // a free port can be taken between FreePort and sshd's bind
+		s.Port = redistest.FreePort(t)
+		if err = s.run(t, sshd); err == nil {
+			return s
+		}
+	}
+	t.Fatal(err)
+	return nil
+}
+
+// run writes the configuration for s.Port and starts sshd, stopped when
+// the test ends. It returns once sshd's own log says it listens (another
+// sshd that took the port would answer a dial too), or an error when sshd
+// exits first or does not listen within 10 s.
+func (s *Server) run(t testing.TB, sshd string) error {
+	dir := s.Dir
 	cfg := fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %s/host_key
@@ -72,23 +87,43 @@ PermitRootLogin prohibit-password
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	logName := filepath.Join(dir, fmt.Sprintf("sshd-%d.log", s.Port))
+	logf, err := os.Create(logName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
 	cmd := exec.Command(sshd, "-D", "-e", "-f", conf)
-	logf, _ := os.Create(filepath.Join(dir, "sshd.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start sshd: %v", err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for range 100 {
-		if c, err := net.Dial("tcp", s.Addr()); err == nil {
-			c.Close()
-			return s
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	want := fmt.Sprintf("Server listening on 127.0.0.1 port %d", s.Port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		log, _ := os.ReadFile(logName)
+		if strings.Contains(string(log), want) {
+			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-done:
+			log, _ = os.ReadFile(logName) // all it wrote before exiting
+			return fmt.Errorf("sshd on port %d exited: %s", s.Port, bytes.TrimSpace(log))
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sshd did not listen on %s within 10s: %s", s.Addr(), log)
+		}
 	}
-	log, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
-	t.Fatalf("sshd did not listen on %s: %s", s.Addr(), log)
-	return nil
 }
 
 // keyLine reads "TYPE BASE64" from a public key file.
