@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
 )
@@ -46,7 +47,7 @@ func registerAndServe(t *testing.T, s *store.Store, fleet *simfleet.Fleet) {
 func TestDistributedCollectSurvivesKilledWorker(t *testing.T) {
 	ctx := context.Background()
 	srv, s := startRedisStore(t)
-	fleet := simfleet.Generate(30, 9, 14861) // its own agent port
+	fleet := simfleet.Generate(30, 9, montest.FleetPort(t))
 	for _, h := range fleet.Hosts {
 		h.Delay = 400 * time.Millisecond // every fetch takes a while: workers are caught mid-task
 	}
@@ -168,7 +169,7 @@ func TestCollectOnClusterAndSentinel(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			fleet := simfleet.Generate(40, 13, 14863) // its own agent port
+			fleet := simfleet.Generate(40, 13, montest.FleetPort(t))
 			registerAndServe(t, s, fleet)
 			sum, err := Run(ctx, s, Options{Now: time.Unix(30_000, 0)})
 			if err != nil || sum.Problems() || sum.Fetched != len(fleet.Hosts) {

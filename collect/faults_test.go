@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
 )
@@ -30,7 +31,7 @@ func TestHostileStoreKilled(t *testing.T) {
 		return s
 	}
 	s := open()
-	fleet := simfleet.Generate(150, 5, 14854)
+	fleet := simfleet.Generate(150, 5, montest.FleetPort(t))
 	if err := fleet.Register(ctx, s); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -22,7 +23,7 @@ func BenchmarkSnapshot2000(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	fleet := simfleet.Generate(2000, 1, 14857) // its own agent port
+	fleet := simfleet.Generate(2000, 1, montest.FleetPort(b))
 	if err := fleet.Register(ctx, st); err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestExpireAndSnapshotRotation(t *testing.T) {
 	s := openRedis(t)
 	setConfig(t, s, "expire", `{"Services":"0","Connections":"1","Nagios Alerts":"0"}`)
 	setConfig(t, s, "history", `{"enabled":"1","interval":"600","expire":"86400"}`)
-	fleet := simfleet.Generate(10, 3, 14858) // its own agent port
+	fleet := simfleet.Generate(10, 3, montest.FleetPort(t))
 	if err := fleet.Register(ctx, s); err != nil {
 		t.Fatal(err)
 	}

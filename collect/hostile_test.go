@@ -14,6 +14,7 @@ import (
 
 	"github.com/lwindolf/dotm/collect/netinfo"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -142,7 +143,7 @@ func heapPeak() (stop func() uint64) {
 func TestHostileRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fleet := simfleet.Generate(12, 7, 14854)
+	fleet := simfleet.Generate(12, 7, montest.FleetPort(t))
 	s := openRedis(t)
 	if err := fleet.Register(ctx, s); err != nil {
 		t.Fatal(err)

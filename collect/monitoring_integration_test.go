@@ -22,8 +22,7 @@ func monitoredFleet(t *testing.T) (*store.Store, *simfleet.Fleet, func(now int64
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	const port = 14849
-	fleet := simfleet.Generate(20, 7, port)
+	fleet := simfleet.Generate(20, 7, montest.FleetPort(t))
 	wait, err := fleet.Serve(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/lwindolf/dotm/collect/agent"
 	"github.com/lwindolf/dotm/collect/netinfo"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
 )
@@ -200,8 +201,7 @@ func TestCollectSimulatedFleet(t *testing.T) {
 	defer cancel()
 	// Below the ephemeral range, so no simulated client port equals it;
 	// the 127.1.x.y addresses are the fleet's own.
-	const port = 14848
-	fleet := simfleet.Generate(300, 42, port)
+	fleet := simfleet.Generate(300, 42, montest.FleetPort(t))
 	silent, garbage := fleet.Hosts[10], fleet.Hosts[20]
 
 	s := openRedis(t)

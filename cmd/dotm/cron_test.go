@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/montest"
 )
 
 // The cron wrapper commits the architecture to git only when it changed:
@@ -29,7 +30,7 @@ func TestCronWrapperArchivesChanges(t *testing.T) {
 	dataDir, site, archive := filepath.Join(dir, "data"), filepath.Join(dir, "www", "dotm"), filepath.Join(dir, "archive")
 	ctx := context.Background()
 	st := openEmbedded(t, dataDir)
-	fleet := simfleet.Generate(10, 11, 14856) // its own agent port
+	fleet := simfleet.Generate(10, 11, montest.FleetPort(t))
 	err := fleet.Register(ctx, st)
 	st.Close()
 	if err != nil {

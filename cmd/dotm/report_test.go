@@ -31,6 +31,7 @@ import (
 
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/montest"
 )
 
 // historyAging is the aging the history tests set: the second round runs
@@ -51,7 +52,7 @@ func agedFleet(t *testing.T, t0 int64) (dataDir string, fleet *simfleet.Fleet, d
 	st := openEmbedded(t, dataDir)
 	defer st.Close()
 	// Its own agent port: other packages' tests serve fleets at the same time.
-	fleet = simfleet.Generate(12, 7, 14855)
+	fleet = simfleet.Generate(12, 7, montest.FleetPort(t))
 	if err := fleet.Register(ctx, st); err != nil {
 		t.Fatal(err)
 	}

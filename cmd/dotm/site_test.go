@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -38,9 +39,8 @@ func renderFleet(t *testing.T, dataDir string, now time.Time) {
 	ctx := context.Background()
 	st := openEmbedded(t, dataDir)
 	defer st.Close()
-	// Its own port: the collect tests serve fleets on 14848 and 14849 at
-	// the same time.
-	fleet := simfleet.Generate(20, 3, 14850)
+	// Its own port: other tests serve fleets at the same time.
+	fleet := simfleet.Generate(20, 3, montest.FleetPort(t))
 	fleet.Lookup("queue01").Services = append(fleet.Lookup("queue01").Services,
 		simfleet.Service{Port: 6666, Process: `<script>alert(1)</script>"}->x`})
 	if err := demoRounds(ctx, st, fleet, filepath.Join(t.TempDir(), "status.dat"), now); err != nil {

@@ -169,3 +169,28 @@ func redisRoundTrip(t *testing.T, port int, send string) string {
 	}
 	return line
 }
+
+func TestFleetPort(t *testing.T) {
+	a, b := FleetPort(t), FleetPort(t)
+	if a == b {
+		t.Fatalf("two FleetPort calls gave the same port %d", a)
+	}
+	for _, p := range []uint16{a, b} {
+		if p < 10000 || p >= 32768 {
+			t.Errorf("port %d outside 10000-32767", p)
+		}
+		// the fleet can serve on it: its hosts' addresses are free
+		for _, host := range []string{"127.1.0.1", "127.1.7.250"} {
+			ln, err := net.Listen("tcp", fmt.Sprintf("%s:%d", host, p))
+			if err != nil {
+				t.Fatalf("fleet address %s:%d: %v", host, p, err)
+			}
+			ln.Close()
+		}
+		// nothing can take it on all addresses while the test runs
+		if ln, err := net.Listen("tcp", fmt.Sprintf(":%d", p)); err == nil {
+			ln.Close()
+			t.Errorf("port %d could be taken on all addresses", p)
+		}
+	}
+}
