@@ -67,7 +67,7 @@ const staleCollection = 24 * time.Hour
 // Count is the number of findings: what --fail-on-findings tests.
 func (f *Findings) Count() int {
 	n := len(f.Unused) + len(f.Disconnected) + len(f.Unmonitored) + len(f.UnmappedChecks) +
-		len(f.MissingMonitoring) + len(f.FetchErrors)
+		len(f.MissingMonitoring) + len(f.FetchErrors) + len(f.StoreProblems)
 	if f.StaleCollection {
 		n++
 	}
