@@ -143,6 +143,9 @@ func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 
 	sum, cur, err := collect(ctx, st, o)
 	sum.Elapsed = time.Since(start)
+	if err != nil && ctx.Err() == nil && store.DataError(err) {
+		return sum, fmt.Errorf("%w; the store (%s) holds a key dotm cannot use: fix or delete that key, then run collect again", err, st.Where())
+	}
 	if err != nil && ctx.Err() == nil {
 		return sum, fmt.Errorf("%w; the store (%s) failed during the run: each node keeps its old data or has "+
 			"all of its new data, none a mix; run collect again once the store answers", err, st.Where())

@@ -39,6 +39,9 @@ type Findings struct {
 	// StaleCollection is set when the last collection is more than a
 	// day older than Generated: cron may have stopped.
 	StaleCollection bool
+	// StoreProblems are the store's records that were skipped because
+	// they cannot be read (store.Current.Problems).
+	StoreProblems []store.Problem
 }
 
 // UnusedService is a service without clients: Never used since it was
@@ -64,7 +67,7 @@ const staleCollection = 24 * time.Hour
 // Count is the number of findings: what --fail-on-findings tests.
 func (f *Findings) Count() int {
 	n := len(f.Unused) + len(f.Disconnected) + len(f.Unmonitored) + len(f.UnmappedChecks) +
-		len(f.MissingMonitoring) + len(f.FetchErrors)
+		len(f.MissingMonitoring) + len(f.FetchErrors) + len(f.StoreProblems)
 	if f.StaleCollection {
 		n++
 	}
@@ -78,6 +81,7 @@ func FindingsOf(m *Model, since int64) *Findings {
 	f := &Findings{Generated: m.Now, LastCollection: m.State.LastUpdated, Since: since, Aging: m.Conf.AgingServices}
 	f.StaleCollection = f.LastCollection != 0 && time.Duration(m.Now-f.LastCollection)*time.Second > staleCollection
 	cur := m.Current
+	f.StoreProblems = cur.Problems
 	latest := cur.Latest()
 	listed := map[string]bool{}
 	for _, n := range cur.Nodes {

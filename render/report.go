@@ -69,6 +69,12 @@ func (f *Findings) sections() []section {
 	for _, c := range f.UnmappedChecks {
 		s.rows = append(s.rows, []string{c.Node, c.Service, c.Status})
 	}
+	out = append(out, s)
+	s = section{title: "Store problems", header: []string{"Problem"},
+		intro: "Records of the store that cannot be read were skipped; the rest is reported. Collect writes a node's records anew where it fetched new data for them; delete the others (redis-cli DEL KEY on a Redis server)."}
+	for _, p := range f.StoreProblems {
+		s.rows = append(s.rows, []string{"store: " + p.Error()})
+	}
 	return append(out, s)
 }
 
@@ -87,6 +93,7 @@ func (f *Findings) Subject() string {
 	add(len(f.Disconnected), "disconnected connection", "disconnected connections")
 	add(len(f.FetchErrors), "fetch error", "fetch errors")
 	add(len(f.MissingMonitoring)+len(f.Unmonitored)+len(f.UnmappedChecks), "monitoring gap", "monitoring gaps")
+	add(len(f.StoreProblems), "store problem", "store problems")
 	if f.StaleCollection {
 		parts = append(parts, "collection stopped")
 	}
@@ -216,6 +223,13 @@ type reportJSON struct {
 	UnmappedChecks    []jsonCheck        `json:"unmapped_checks"`
 	MissingMonitoring []jsonNode         `json:"missing_monitoring"`
 	FetchErrors       []jsonFetchError   `json:"fetch_errors"`
+	StoreProblems     []jsonProblem      `json:"store_problems"`
+}
+
+// jsonProblem is a store record that was skipped: its key and why.
+type jsonProblem struct {
+	Key   string `json:"key"`
+	Error string `json:"error"`
 }
 
 type jsonUnused struct {
@@ -273,7 +287,11 @@ func rfc3339(t int64) *string {
 func (f *Findings) JSON(w io.Writer) error {
 	r := reportJSON{Generated: rfc3339(f.Generated), LastCollection: rfc3339(f.LastCollection), Since: rfc3339(f.Since),
 		UnusedServices: []jsonUnused{}, Disconnected: []jsonDisconnected{}, Unmonitored: []jsonService{},
-		UnmappedChecks: []jsonCheck{}, MissingMonitoring: []jsonNode{}, FetchErrors: []jsonFetchError{}}
+		UnmappedChecks: []jsonCheck{}, MissingMonitoring: []jsonNode{}, FetchErrors: []jsonFetchError{},
+		StoreProblems: []jsonProblem{}}
+	for _, p := range f.StoreProblems {
+		r.StoreProblems = append(r.StoreProblems, jsonProblem{p.Key, p.Err.Error()})
+	}
 	for _, u := range f.Unused {
 		r.UnusedServices = append(r.UnusedServices, jsonUnused{u.Node, u.Port, u.Process, rfc3339(u.FirstSeen), rfc3339(u.LastConnection)})
 	}

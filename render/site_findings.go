@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,8 +14,19 @@ import (
 // LoadHistory reads the history for the site's pages into m: every
 // snapshot's summary, and the snapshots the Changes page compares the
 // current architecture with. What cannot be read is left out; its errors
-// are returned in bad for the caller to report.
+// are returned in bad for the caller to report, and those that name a key
+// join the store problems the Problems page lists.
 func LoadHistory(ctx context.Context, st *store.Store, m *Model) (bad []error, err error) {
+	defer func() {
+		for _, b := range bad {
+			p := store.Problem{}
+			if errors.As(b, &p) && !slices.ContainsFunc(m.Current.Problems, func(q store.Problem) bool {
+				return q.Error() == p.Error()
+			}) {
+				m.Current.Problems = append(m.Current.Problems, p)
+			}
+		}
+	}()
 	if m.History, bad, err = st.SnapshotSummaries(ctx); err != nil {
 		return bad, err
 	}

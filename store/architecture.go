@@ -77,6 +77,9 @@ type Current struct {
 	Services    []Service
 	Connections []Connection
 	Checks      map[string]Checks
+	// Problems are the records that were skipped because they cannot be
+	// read (ReadCurrent), by key within each kind.
+	Problems []Problem
 }
 
 // Latest maps each node to the time of its last successful fetch: its
@@ -262,24 +265,33 @@ func gunzip(doc []byte) ([]byte, error) {
 	return out, nil
 }
 
-// ReadCurrent reads what Current holds from the store.
+// ReadCurrent reads what Current holds from the store. Records that
+// cannot be read are skipped and listed in Problems; an error is a store
+// that failed, or a dotm::nodes that is not a list.
 func (s *Store) ReadCurrent(ctx context.Context) (*Current, error) {
 	c := &Current{}
 	var err error
-	if c.Nodes, err = s.Nodes(ctx); err != nil {
+	var bad []Problem
+	add := func(ps []Problem) { c.Problems = append(c.Problems, ps...) }
+	if c.Nodes, bad, err = s.nodes(ctx); err != nil {
 		return nil, err
 	}
-	if c.Infos, err = s.NodeInfo(ctx, c.Nodes); err != nil {
+	add(bad)
+	if c.Infos, bad, err = s.nodeInfo(ctx, c.Nodes); err != nil {
 		return nil, err
 	}
-	if c.Services, err = s.Services(ctx, ""); err != nil {
+	add(bad)
+	if c.Services, bad, err = s.services(ctx, ""); err != nil {
 		return nil, err
 	}
-	if c.Connections, err = s.Connections(ctx, ""); err != nil {
+	add(bad)
+	if c.Connections, bad, err = s.connections(ctx, ""); err != nil {
 		return nil, err
 	}
-	if c.Checks, err = s.AllChecks(ctx, c.Nodes); err != nil {
+	add(bad)
+	if c.Checks, bad, err = s.allChecks(ctx, c.Nodes); err != nil {
 		return nil, err
 	}
+	add(bad)
 	return c, nil
 }

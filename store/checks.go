@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -77,53 +76,68 @@ type Checks struct {
 }
 
 // AllChecks reads the monitoring data of many nodes in one round trip;
-// nodes without any (never monitored, or expired) are left out.
+// nodes without any (never monitored, or expired) are left out. What
+// cannot be read is skipped (see allChecks).
 func (s *Store) AllChecks(ctx context.Context, nodes []string) (map[string]Checks, error) {
+	out, _, err := s.allChecks(ctx, nodes)
+	return out, err
+}
+
+// allChecks is AllChecks with the Problems of what it skipped: a key of
+// another type, a node check or a service check that is not valid JSON.
+// The rest of that node's checks is read.
+func (s *Store) allChecks(ctx context.Context, nodes []string) (map[string]Checks, []Problem, error) {
 	nodeCmds := make([]*redis.StringCmd, len(nodes))
 	listCmds := make([]*redis.StringSliceCmd, len(nodes))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, n := range nodes {
 			nodeCmds[i] = p.Get(ctx, nodeChecksKey(n))
 			listCmds[i] = p.LRange(ctx, serviceChecksKey(n), 0, -1)
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("read checks: %w", err)
+	if err := pipeErr(err, cmds); err != nil {
+		return nil, nil, fmt.Errorf("read checks: %w", err)
 	}
 	out := map[string]Checks{}
+	var bad []Problem
 	for i, n := range nodes {
-		c, ok, err := decodeChecks(n, nodeCmds[i], listCmds[i])
-		if err != nil {
-			return nil, err
-		}
+		c, ok, probs := decodeChecks(n, nodeCmds[i], listCmds[i])
+		bad = append(bad, probs...)
 		if ok {
 			out[n] = c
 		}
 	}
-	return out, nil
+	return out, bad, nil
 }
 
-func decodeChecks(node string, nodeCmd *redis.StringCmd, listCmd *redis.StringSliceCmd) (c Checks, ok bool, err error) {
+// decodeChecks reads one node's checks from its two commands, skipping
+// what does not parse. The commands ran without a store failure.
+func decodeChecks(node string, nodeCmd *redis.StringCmd, listCmd *redis.StringSliceCmd) (c Checks, ok bool, bad []Problem) {
+	nk, lk := nodeChecksKey(node), serviceChecksKey(node)
 	raw, err := nodeCmd.Result()
-	switch {
-	case errors.Is(err, redis.Nil):
-	case err != nil:
-		return c, false, fmt.Errorf("read checks of node %s: %w", node, err)
-	default:
+	if p, _ := cmdError(nk, err); p != nil {
+		bad = append(bad, *p)
+	} else if err == nil {
 		if err := json.Unmarshal([]byte(raw), &c.Node); err != nil {
-			return c, false, fmt.Errorf("node checks of %s are not valid JSON: %w", node, err)
+			bad = append(bad, Problem{Key: nk, Err: fmt.Errorf("not valid JSON: %w", err)})
+			c.Node = NodeCheck{}
+		} else {
+			ok = true
 		}
-		ok = true
+	}
+	if p, _ := cmdError(lk, listCmd.Err()); p != nil {
+		bad = append(bad, *p)
 	}
 	for i, item := range listCmd.Val() {
 		var sc ServiceCheck
 		if err := json.Unmarshal([]byte(item), &sc); err != nil {
-			return c, false, fmt.Errorf("service check %d of node %s is not valid JSON: %w", i, node, err)
+			bad = append(bad, Problem{Key: lk, Err: fmt.Errorf("item %d is not valid JSON: %w", i, err)})
+			continue
 		}
 		c.Services = append(c.Services, sc)
 	}
-	return c, ok || len(c.Services) > 0, nil
+	return c, ok || len(c.Services) > 0, bad
 }
 
 // Checks reads one node's monitoring data. ok is false when there is none

@@ -3,7 +3,9 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,16 +114,26 @@ func (sv Service) fields() []any {
 	return f
 }
 
-func serviceFromHash(node string, port int, h map[string]string) Service {
-	return Service{
-		Node: node, Port: port,
-		Process:        h[fProcess],
-		FirstSeen:      atoi64(h[fFirstSeen]),
-		LastSeen:       atoi64(h[fLastSeen]),
-		LastConnection: atoi64(h[fLastConnection]),
-		AlertStatus:    h[fAlertStatus],
-		Age:            h[fAge],
+// serviceFromHash reads a service hash; a time that is not a number is
+// an error.
+func serviceFromHash(node string, port int, h map[string]string) (Service, error) {
+	sv := Service{Node: node, Port: port, Process: h[fProcess], AlertStatus: h[fAlertStatus], Age: h[fAge]}
+	err := times(h, &sv.FirstSeen, &sv.LastSeen, &sv.LastConnection)
+	return sv, err
+}
+
+// times parses the hash fields first_seen, last_seen and last_connection.
+func times(h map[string]string, first, last, lastConn *int64) error {
+	var err error
+	for _, f := range []struct {
+		name string
+		to   *int64
+	}{{fFirstSeen, first}, {fLastSeen, last}, {fLastConnection, lastConn}} {
+		if err == nil {
+			*f.to, err = fieldInt(h, f.name)
+		}
 	}
+	return err
 }
 
 func (c Connection) key() string { return connectionKey(c.Node, c.Port, c.Remote) }
@@ -147,22 +159,28 @@ func (c Connection) fields() []any {
 	return f
 }
 
-func connectionFromHash(node, port, remote string, h map[string]string) Connection {
-	n, _ := strconv.Atoi(h[fConnections])
-	return Connection{
-		Node: node, Port: port, Remote: remote,
-		Process:        h[fProcess],
-		Connections:    n,
-		FirstSeen:      atoi64(h[fFirstSeen]),
-		LastSeen:       atoi64(h[fLastSeen]),
-		LastConnection: atoi64(h[fLastConnection]),
-		Direction:      h[fDirection],
-		RemoteHost:     h[fRemoteHost],
-		RemotePort:     h[fRemotePort],
-		LocalPort:      h[fLocalPort],
-		LocalService:   h[fLocalService],
-		RemoteIPs:      h[fRemoteIPs],
+// connectionFromHash reads a connection hash; a count or a time that is
+// not a number is an error.
+func connectionFromHash(node, port, remote string, h map[string]string) (Connection, error) {
+	n, err := fieldInt(h, fConnections)
+	if err == nil && (n < 0 || n > math.MaxInt32) {
+		err = fmt.Errorf("field %s is %d, out of range", fConnections, n)
 	}
+	c := Connection{
+		Node: node, Port: port, Remote: remote,
+		Process:      h[fProcess],
+		Connections:  int(n),
+		Direction:    h[fDirection],
+		RemoteHost:   h[fRemoteHost],
+		RemotePort:   h[fRemotePort],
+		LocalPort:    h[fLocalPort],
+		LocalService: h[fLocalService],
+		RemoteIPs:    h[fRemoteIPs],
+	}
+	if err == nil {
+		err = times(h, &c.FirstSeen, &c.LastSeen, &c.LastConnection)
+	}
+	return c, err
 }
 
 // ConnectionID names one connection key.
@@ -252,48 +270,83 @@ func (s *Store) SetAlertStatus(ctx context.Context, node string, svcs []Service,
 }
 
 // Services returns the services of one node ("" for all nodes), sorted by
-// node and port.
+// node and port. A key that cannot be read is skipped (see services).
 func (s *Store) Services(ctx context.Context, node string) ([]Service, error) {
-	keys, hashes, err := s.scanHashes(ctx, keySvcPfx+nodePattern(node))
+	out, _, err := s.services(ctx, node)
+	return out, err
+}
+
+// services is Services with the Problems of the keys it skipped: of
+// another type, with a key that names no node or port, or with a time
+// that is not a number.
+func (s *Store) services(ctx context.Context, node string) ([]Service, []Problem, error) {
+	keys, hashes, bad, err := s.scanHashes(ctx, keySvcPfx+nodePattern(node))
 	if err != nil {
-		return nil, fmt.Errorf("read services: %w", err)
+		return nil, nil, fmt.Errorf("read services: %w", err)
 	}
 	out := make([]Service, 0, len(keys))
 	for i, k := range keys {
-		n, port, ok := splitKey(strings.TrimPrefix(k, keySvcPfx))
-		p, err := strconv.Atoi(port)
-		if !ok || err != nil || len(hashes[i]) == 0 {
-			continue // not ours, or deleted since the scan
+		if len(hashes[i]) == 0 {
+			continue // deleted since the scan, or of another type (in bad)
 		}
-		out = append(out, serviceFromHash(n, p, hashes[i]))
+		n, port, ok := splitKey(strings.TrimPrefix(k, keySvcPfx))
+		p, err := ParsePort(port)
+		if !ok || err != nil {
+			bad = append(bad, Problem{Key: k, Err: errors.New("not of the form dotm::services::<node>::<port>")})
+			continue
+		}
+		sv, err := serviceFromHash(n, p, hashes[i])
+		if err != nil {
+			bad = append(bad, Problem{Key: k, Err: err})
+			continue
+		}
+		out = append(out, sv)
 	}
 	slices.SortFunc(out, func(a, b Service) int {
 		return cmp.Or(strings.Compare(a.Node, b.Node), cmp.Compare(a.Port, b.Port))
 	})
-	return out, nil
+	return out, sortProblems(bad), nil
 }
 
 // Connections returns the connections of one node ("" for all nodes),
-// sorted by node, port and remote.
+// sorted by node, port and remote. A key that cannot be read is skipped
+// (see connections).
 func (s *Store) Connections(ctx context.Context, node string) ([]Connection, error) {
-	keys, hashes, err := s.scanHashes(ctx, keyConnPfx+nodePattern(node))
+	out, _, err := s.connections(ctx, node)
+	return out, err
+}
+
+// connections is Connections with the Problems of the keys it skipped: of
+// another type, with a key that lacks its node, port or remote part, or
+// with a count or time that is not a number.
+func (s *Store) connections(ctx context.Context, node string) ([]Connection, []Problem, error) {
+	keys, hashes, bad, err := s.scanHashes(ctx, keyConnPfx+nodePattern(node))
 	if err != nil {
-		return nil, fmt.Errorf("read connections: %w", err)
+		return nil, nil, fmt.Errorf("read connections: %w", err)
 	}
 	out := make([]Connection, 0, len(keys))
 	for i, k := range keys {
-		n, rest, ok := splitKey(strings.TrimPrefix(k, keyConnPfx))
-		port, remote, ok2 := strings.Cut(rest, sep)
-		if !ok || !ok2 || len(hashes[i]) == 0 {
+		if len(hashes[i]) == 0 {
 			continue
 		}
-		out = append(out, connectionFromHash(n, port, remote, hashes[i]))
+		n, rest, ok := splitKey(strings.TrimPrefix(k, keyConnPfx))
+		port, remote, ok2 := strings.Cut(rest, sep)
+		if !ok || !ok2 || port == "" || remote == "" {
+			bad = append(bad, Problem{Key: k, Err: errors.New("not of the form dotm::connections::<node>::<port>::<remote>")})
+			continue
+		}
+		c, err := connectionFromHash(n, port, remote, hashes[i])
+		if err != nil {
+			bad = append(bad, Problem{Key: k, Err: err})
+			continue
+		}
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Connection) int {
 		return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.Port, b.Port),
 			strings.Compare(a.Remote, b.Remote))
 	})
-	return out, nil
+	return out, sortProblems(bad), nil
 }
 
 // nodePattern is the SCAN pattern for one node's keys, or all nodes'.
@@ -304,7 +357,8 @@ func nodePattern(node string) string {
 	return globEscape(node) + sep + "*"
 }
 
-// Resolver returns the whole IP → node map.
+// Resolver returns the whole IP → node map. An entry of another type is
+// skipped.
 func (s *Store) Resolver(ctx context.Context) (map[string]string, error) {
 	keys, err := s.scanKeys(ctx, keyResolver+"*")
 	if err != nil {
@@ -321,7 +375,7 @@ func (s *Store) Resolver(ctx context.Context) (map[string]string, error) {
 		}
 		return nil
 	})
-	if err != nil && err != redis.Nil {
+	if err := pipeErr(err, cmds); err != nil {
 		return nil, fmt.Errorf("read resolver entries: %w", err)
 	}
 	for i, c := range cmds {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -71,7 +73,10 @@ func openEmbedded(ctx context.Context, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w; choose another with --data-dir", dir, err)
 	}
-	e := &embedded{dir: dir, lock: flock.New(filepath.Join(dir, lockFile))}
+	// The lock file is opened without following a symbolic link, so a
+	// link planted there never makes dotm create or open its target.
+	lock := flock.New(filepath.Join(dir, lockFile), flock.SetFlag(os.O_CREATE|os.O_RDONLY|syscall.O_NOFOLLOW))
+	e := &embedded{dir: dir, lock: lock}
 	if err := e.acquire(ctx, opts.LockWait); err != nil {
 		return nil, err
 	}
@@ -115,16 +120,76 @@ func (e *embedded) acquire(ctx context.Context, wait time.Duration) error {
 	if ok {
 		owner := fmt.Sprintf("pid %d: %s, since %s\n", os.Getpid(),
 			strings.Join(os.Args, " "), time.Now().Format(time.RFC3339))
-		_ = os.WriteFile(filepath.Join(e.dir, ownerFile), []byte(owner), 0o600)
+		if err := writeOwner(filepath.Join(e.dir, ownerFile), owner); err != nil {
+			_ = e.lock.Unlock()
+			return err
+		}
 		return nil
 	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("lock data directory %s: %w", e.dir, err)
+		return fmt.Errorf("lock data directory %s: %w; if %s is a symbolic link, remove it",
+			e.dir, err, filepath.Join(e.dir, lockFile))
 	}
-	who, _ := os.ReadFile(filepath.Join(e.dir, ownerFile))
 	return fmt.Errorf("embedded store %s is in use by another dotm process (%s); gave up after %s. "+
 		"Let that run finish, wait longer with --lock-wait, or use a Redis server (--redis) "+
-		"when several processes must work at once", e.dir, strings.TrimSpace(string(who)), wait)
+		"when several processes must work at once", e.dir, readOwner(filepath.Join(e.dir, ownerFile)), wait)
+}
+
+// writeOwner records who holds the store in path. It never follows a
+// symbolic link nor writes through a second hard link, so a link planted
+// there cannot make dotm overwrite another file; such a file is refused.
+func writeOwner(path, owner string) error {
+	refuse := func(why string) error {
+		return fmt.Errorf("embedded store owner file %s %s: dotm only writes a plain file of its own there; "+
+			"remove it (rm %s) and run again", path, why, path)
+	}
+	// No O_TRUNC: the file is checked before anything in it changes.
+	// O_NONBLOCK keeps a FIFO planted there from blocking the open.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return refuse("is a symbolic link")
+	}
+	if err != nil {
+		return fmt.Errorf("write embedded store owner file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("write embedded store owner file: %w", err)
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.Mode().IsRegular():
+		return refuse("is not a regular file")
+	case st != nil && st.Nlink > 1:
+		return refuse("has other hard links")
+	case st != nil && int(st.Uid) != os.Geteuid():
+		return refuse(fmt.Sprintf("belongs to uid %d", st.Uid))
+	}
+	if err := f.Truncate(0); err != nil {
+		return fmt.Errorf("write embedded store owner file: %w", err)
+	}
+	if _, err := f.WriteString(owner); err != nil {
+		return fmt.Errorf("write embedded store owner file: %w", err)
+	}
+	return nil
+}
+
+// readOwner is what the owner file at path says, for a message: at most
+// a line of it, quoted, and nothing when it is not a plain file (a link is
+// not followed).
+func readOwner(path string) string {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "owner unknown"
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "owner unknown"
+	}
+	b, _ := io.ReadAll(io.LimitReader(f, 512))
+	line, _, _ := strings.Cut(string(b), "\n")
+	return strconv.Quote(strings.TrimSpace(line))
 }
 
 // dial connects a client to the embedded server in memory.

@@ -19,6 +19,12 @@ import (
 // line, then one line per key. Expiry is stored as an absolute time, so a
 // key set to expire in an hour is gone when the store is opened two hours
 // later.
+//
+// A file is only loaded whole: the header's key count must match the
+// lines that follow, and the gzip stream must end with its checksum and
+// length intact. A damaged file is refused, never loaded short (a save
+// would then write the loss back). Files written before the count was
+// kept are read to their end.
 const fileFormat = "dotm-embedded-store"
 const fileVersion = 1
 
@@ -26,7 +32,9 @@ type fileHeader struct {
 	Format  string `json:"format"`
 	Version int    `json:"version"`
 	Saved   int64  `json:"saved"`
-	Keys    int    `json:"keys"`
+	// Keys is the number of key lines that follow; nil in files written
+	// before it was kept.
+	Keys *int `json:"keys"`
 }
 
 type fileKey struct {
@@ -138,14 +146,27 @@ func (e *embedded) read(r io.Reader) (expired int, err error) {
 		return 0, fmt.Errorf("not a %s file of version %d (format %q, version %d)",
 			fileFormat, fileVersion, h.Format, h.Version)
 	}
+	if h.Keys != nil && *h.Keys < 0 {
+		return 0, fmt.Errorf("header counts %d keys", *h.Keys)
+	}
+	of := "" // " of N" when the header counts the keys
+	if h.Keys != nil {
+		of = fmt.Sprintf(" of %d", *h.Keys)
+	}
 	now := time.Now()
-	for n := 0; n < h.Keys; n++ {
+	for n := 0; h.Keys == nil || n < *h.Keys; n++ {
 		var k fileKey
 		if err := dec.Decode(&k); err != nil {
-			return 0, fmt.Errorf("key %d of %d: %w", n+1, h.Keys, err)
+			if h.Keys == nil && errors.Is(err, io.EOF) {
+				return expired, nil // an old file, read to its end and its checksum
+			}
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, fmt.Errorf("key %d%s: %w", n+1, of, err)
 		}
 		if err := k.unmarkRaw(); err != nil {
-			return 0, fmt.Errorf("key %d of %d: %w", n+1, h.Keys, err)
+			return 0, fmt.Errorf("key %d%s: %w", n+1, of, err)
 		}
 		var ttl time.Duration
 		if k.ExpireMs != 0 {
@@ -163,7 +184,17 @@ func (e *embedded) read(r io.Reader) (expired int, err error) {
 			e.expiring.Store(true)
 		}
 	}
-	return expired, nil
+	// Reading to the end checks the gzip checksum and length, and that no
+	// key follows the counted ones.
+	var extra json.RawMessage
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+		return expired, nil
+	case err != nil:
+		return 0, fmt.Errorf("after the %d keys the header counts: %w", *h.Keys, err)
+	default:
+		return 0, fmt.Errorf("more data than the %d keys the header counts", *h.Keys)
+	}
 }
 
 func (e *embedded) restore(k fileKey) error {
@@ -241,7 +272,8 @@ func (e *embedded) write(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	zw, _ := gzip.NewWriterLevel(bw, gzip.BestSpeed)
 	enc := json.NewEncoder(zw)
-	hdr := fileHeader{Format: fileFormat, Version: fileVersion, Saved: time.Now().Unix(), Keys: len(keys)}
+	count := len(keys)
+	hdr := fileHeader{Format: fileFormat, Version: fileVersion, Saved: time.Now().Unix(), Keys: &count}
 	if err := enc.Encode(hdr); err != nil {
 		return err
 	}

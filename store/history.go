@@ -14,10 +14,13 @@ import (
 )
 
 // History lists the timestamps (unix seconds) of the stored snapshots,
-// oldest first.
+// oldest first. Entries that are not a time are skipped; a dotm::history
+// of another type is a Problem.
 func (s *Store) History(ctx context.Context) ([]int64, error) {
 	raw, err := s.rdb.LRange(ctx, keyHistory, 0, -1).Result()
-	if err != nil {
+	if p, err := cmdError(keyHistory, err); p != nil {
+		return nil, *p
+	} else if err != nil {
 		return nil, fmt.Errorf("read %s: %w", keyHistory, err)
 	}
 	out := make([]int64, 0, len(raw))
@@ -46,11 +49,14 @@ func (s *Store) AddSnapshot(ctx context.Context, ts int64, doc []byte, ttl time.
 }
 
 // Snapshot reads the snapshot document taken at ts; ok is false when it is
-// gone.
+// gone. A key of another type is a Problem.
 func (s *Store) Snapshot(ctx context.Context, ts int64) (doc []byte, ok bool, err error) {
 	doc, err = s.rdb.Get(ctx, snapshotKey(ts)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
+	}
+	if p, _ := cmdError(snapshotKey(ts), err); p != nil {
+		return nil, false, *p
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("read snapshot %d: %w", ts, err)
@@ -140,14 +146,14 @@ func (s *Store) previousSnapshot(ctx context.Context, ts int64) (*Architecture, 
 }
 
 // LoadSnapshot reads the snapshot taken at ts; ok is false when it is
-// gone (expired).
+// gone (expired). A snapshot that cannot be read is a Problem.
 func (s *Store) LoadSnapshot(ctx context.Context, ts int64) (a *Architecture, ok bool, err error) {
 	doc, ok, err := s.Snapshot(ctx, ts)
 	if err != nil || !ok {
 		return nil, ok, err
 	}
 	if a, err = ParseArchitecture(doc); err != nil {
-		return nil, false, fmt.Errorf("snapshot %d (key %s): %w; delete it with redis-cli DEL", ts, snapshotKey(ts), err)
+		return nil, false, Problem{Key: snapshotKey(ts), Err: fmt.Errorf("snapshot %d: %w; delete it with redis-cli DEL", ts, err)}
 	}
 	a.Time = cmp.Or(a.Time, ts)
 	return a, true, nil
@@ -160,6 +166,9 @@ func (s *Store) LoadSnapshot(ctx context.Context, ts int64) (a *Architecture, ok
 // does not hide the rest of the history.
 func (s *Store) SnapshotSummaries(ctx context.Context) (good []SnapshotSummary, bad []error, err error) {
 	all, err := s.History(ctx)
+	if DataError(err) {
+		return nil, []error{err}, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -172,7 +181,7 @@ func (s *Store) SnapshotSummaries(ctx context.Context) (good []SnapshotSummary, 
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err := pipeErr(err, cmds); err != nil {
 		return nil, nil, fmt.Errorf("read snapshot summaries: %w", err)
 	}
 	for i, ts := range all {

@@ -188,13 +188,42 @@ func (s *Store) AddNodes(ctx context.Context, specs []NodeSpec) ([]string, error
 	return added, nil
 }
 
-// Nodes lists the node names in the order they were added.
+// Nodes lists the node names in the order they were added, each once.
 func (s *Store) Nodes(ctx context.Context) ([]string, error) {
-	names, err := s.rdb.LRange(ctx, keyNodes, 0, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", keyNodes, err)
+	names, _, err := s.nodes(ctx)
+	return names, err
+}
+
+// nodes is Nodes with the Problems of dotm::nodes: a name listed more
+// than once (read once, where it was first added) or an empty one. A
+// dotm::nodes of another type is an error, a Problem naming the key: it
+// cannot be skipped, as every node is found through it.
+func (s *Store) nodes(ctx context.Context) ([]string, []Problem, error) {
+	raw, err := s.rdb.LRange(ctx, keyNodes, 0, -1).Result()
+	if p, err := cmdError(keyNodes, err); p != nil || err != nil {
+		if p != nil {
+			return nil, nil, Problem{Key: keyNodes, Err: fmt.Errorf("%w; it must be the list of node names: "+
+				"rename it aside (redis-cli RENAME %s %s.bad) and add the nodes again with dotm nodes add", p.Err, keyNodes, keyNodes)}
+		}
+		return nil, nil, fmt.Errorf("read %s: %w", keyNodes, err)
 	}
-	return names, nil
+	var bad []Problem
+	seen := make(map[string]int, len(raw))
+	names := make([]string, 0, len(raw))
+	for _, n := range raw {
+		seen[n]++
+		switch {
+		case n == "":
+			if seen[n] == 1 {
+				bad = append(bad, Problem{Key: keyNodes, Err: errors.New("an entry is empty, not a node name")})
+			}
+		case seen[n] == 2:
+			bad = append(bad, Problem{Key: keyNodes, Err: fmt.Errorf("node %q is listed more than once; read once", n)})
+		case seen[n] == 1:
+			names = append(names, n)
+		}
+	}
+	return names, bad, nil
 }
 
 // RemoveNodes forgets nodes: their entry in dotm::nodes and everything
@@ -252,27 +281,39 @@ func (s *Store) forgetNode(ctx context.Context, n string) error {
 }
 
 // NodeInfo reads what dotm::nodes::<node> holds about each named node, in
-// one round trip.
+// one round trip. A node whose hash cannot be read is returned with its
+// name only (see nodeInfo).
 func (s *Store) NodeInfo(ctx context.Context, names []string) ([]Node, error) {
+	out, _, err := s.nodeInfo(ctx, names)
+	return out, err
+}
+
+// nodeInfo is NodeInfo with the Problems of the node hashes it could not
+// read: of another type, or with a last_fetch that is not a number.
+func (s *Store) nodeInfo(ctx context.Context, names []string) ([]Node, []Problem, error) {
 	keys := make([]string, len(names))
 	for i, n := range names {
 		keys[i] = nodeKey(n)
 	}
-	hashes, err := s.hgetAll(ctx, keys)
+	hashes, bad, err := s.hgetAll(ctx, keys)
 	if err != nil {
-		return nil, fmt.Errorf("read node data: %w", err)
+		return nil, nil, fmt.Errorf("read node data: %w", err)
 	}
 	out := make([]Node, len(names))
 	for i, h := range hashes {
-		out[i] = nodeFromHash(names[i], h)
+		n, err := nodeFromHash(names[i], h)
+		if err != nil {
+			bad = append(bad, Problem{Key: keys[i], Err: err})
+			n = Node{Name: names[i]}
+		}
+		out[i] = n
 	}
-	return out, nil
+	return out, bad, nil
 }
 
-func nodeFromHash(name string, h map[string]string) Node {
+func nodeFromHash(name string, h map[string]string) (Node, error) {
 	n := Node{
 		Name:        name,
-		LastFetch:   atoi64(h[fLastFetch]),
 		FetchStatus: h[fFetchStatus],
 		Address:     h[fAddress],
 		Method:      h[fMethod],
@@ -280,7 +321,9 @@ func nodeFromHash(name string, h map[string]string) Node {
 	if ips := h[fIPs]; ips != "" {
 		n.IPs = strings.Split(ips, ",")
 	}
-	return n
+	var err error
+	n.LastFetch, err = fieldInt(h, fLastFetch)
+	return n, err
 }
 
 // fields returns the hash fields of the fetch result of n (address and

@@ -40,10 +40,11 @@ func scanOne(ctx context.Context, c redis.Cmdable, pattern string) ([]string, er
 
 // hgetAll reads many hashes in one pipelined round trip (per Cluster slot
 // group, which go-redis splits for us). Hashes that vanished in between
-// come back empty.
-func (s *Store) hgetAll(ctx context.Context, keys []string) ([]map[string]string, error) {
+// come back empty; so does a key of another type, whose Problem is
+// returned.
+func (s *Store) hgetAll(ctx context.Context, keys []string) ([]map[string]string, []Problem, error) {
 	if len(keys) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	cmds := make([]*redis.MapStringStringCmd, len(keys))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -52,24 +53,29 @@ func (s *Store) hgetAll(ctx context.Context, keys []string) ([]map[string]string
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	if err := pipeErr(err, cmds); err != nil {
+		return nil, nil, err
 	}
+	var bad []Problem
 	out := make([]map[string]string, len(keys))
 	for i, c := range cmds {
+		if p, _ := cmdError(keys[i], c.Err()); p != nil {
+			bad = append(bad, *p)
+			continue
+		}
 		out[i] = c.Val()
 	}
-	return out, nil
+	return out, bad, nil
 }
 
 // scanHashes finds the hashes matching pattern and reads them all.
-func (s *Store) scanHashes(ctx context.Context, pattern string) ([]string, []map[string]string, error) {
+func (s *Store) scanHashes(ctx context.Context, pattern string) ([]string, []map[string]string, []Problem, error) {
 	keys, err := s.scanKeys(ctx, pattern)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	hashes, err := s.hgetAll(ctx, keys)
-	return keys, hashes, err
+	hashes, bad, err := s.hgetAll(ctx, keys)
+	return keys, hashes, bad, err
 }
 
 // tx runs fn in MULTI/EXEC, so its writes land together or not at all. A
