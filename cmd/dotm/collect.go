@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -109,21 +108,6 @@ func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error
 		}
 		return nil
 	})
-}
-
-// parseNow reads --now: empty for the clock, unix seconds, or RFC 3339.
-func parseNow(s string) (time.Time, error) {
-	if s == "" {
-		return time.Now(), nil
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.Unix(n, 0), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("--now %q: want unix seconds (1700000000) or RFC 3339 (2026-11-23T20:00:00Z)", s)
-	}
-	return t, nil
 }
 
 func isTerminal(w any) bool {
