@@ -31,6 +31,11 @@ type fleet struct {
 	servicePorts map[uint16]bool
 	// agentPort is skipped: dotm's own fetches are not architecture.
 	agentPort uint16
+	// clock is the system clock of the run: stored times up to it that
+	// are newer than the run's stay (store.Newest). retain is the time
+	// expire measures age against (store.RetentionTime); 0 means the
+	// run's time.
+	clock, retain int64
 }
 
 // newFleet learns IP owners and service ports from this run's hosts (by
@@ -254,6 +259,10 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 	incoming := map[int]bool{}
 	for id, c := range conns {
 		c.FirstSeen = cmp.Or(first[id], now)
+		if oc, had := old.connections[id]; had {
+			c.LastSeen = store.Newest(oc.LastSeen, now, f.clock)
+			c.LastConnection = store.Newest(oc.LastConnection, now, f.clock)
+		}
 		if c.Direction == store.In {
 			incoming[atoi(c.LocalPort)] = true
 		}
@@ -268,14 +277,15 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 		if had {
 			sv.FirstSeen, sv.LastConnection = cmp.Or(prev.FirstSeen, now), prev.LastConnection
 			sv.AlertStatus = prev.AlertStatus
+			sv.LastSeen = store.Newest(prev.LastSeen, now, f.clock)
 		}
 		if incoming[port] {
-			sv.LastConnection = now
+			sv.LastConnection = store.Newest(sv.LastConnection, now, f.clock)
 		}
 		sv.Age = "fresh"
 		d.Services = append(d.Services, sv)
 	}
-	f.expire(&d, now, services, conns, old)
+	f.expire(&d, cmp.Or(f.retain, now), services, conns, old)
 	slices.SortFunc(d.Services, func(a, b store.Service) int { return cmp.Compare(a.Port, b.Port) })
 	slices.SortFunc(d.Connections, func(a, b store.Connection) int {
 		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote))
@@ -287,8 +297,8 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 }
 
 // expire drops the stored services and connections that were not seen
-// now and were last seen longer ago than the expire setting's days (0:
-// never). Only a successful fetch expires anything, so a node that stops
+// in this run and were last seen longer ago than the expire setting's
+// days (0: never) before now, the run's retention time. Only a successful fetch expires anything, so a node that stops
 // answering keeps its last picture.
 func (f *fleet) expire(d *store.NodeData, now int64, services map[int]store.Service,
 	conns map[store.ConnectionID]*store.Connection, old prior) {

@@ -13,7 +13,8 @@ import (
 // expire after the setting's expire, and drop out of dotm::history then.
 // cur is what the run left in the store, but for the checks, which are
 // read here. It reports whether it took one.
-func snapshot(ctx context.Context, st *store.Store, cur *store.Current, now int64) (bool, error) {
+func snapshot(ctx context.Context, st *store.Store, cur *store.Current, tm runTimes) (bool, error) {
+	now := tm.now
 	conf, err := st.LoadConf(ctx)
 	if err != nil {
 		return false, err
@@ -35,5 +36,7 @@ func snapshot(ctx context.Context, st *store.Store, cur *store.Current, now int6
 	if err := st.SaveSnapshot(ctx, cur.Architecture(now), conf.HistoryExpire); err != nil {
 		return false, err
 	}
-	return true, st.DropSnapshots(ctx, now-int64(conf.HistoryExpire/time.Second))
+	// Age is measured from tm.retain, not now: a run from the future
+	// (store.RetentionTime) does not age out the history.
+	return true, st.DropSnapshots(ctx, tm.retain-int64(conf.HistoryExpire/time.Second))
 }

@@ -54,8 +54,10 @@ type Summary struct {
 	Fetched int
 	Failed  []Failure
 	Elapsed time.Duration
-	// Skipped is set when another run held the update lock.
+	// Skipped is set when another run held the update lock; Holder says
+	// which.
 	Skipped bool
+	Holder  *store.LockHolder
 	// AddedLocal names this machine when the run added it because no node
 	// was configured.
 	AddedLocal string
@@ -74,19 +76,27 @@ type Failure struct {
 	Err  string
 }
 
+// MaxNamed is how many failed nodes the summary names; it counts the
+// rest, so that a fleet that cannot be reached (100,000 nodes behind a
+// broken network) makes a line, not megabytes of cron mail.
+const MaxNamed = 10
+
 // String is the one-line summary, e.g. "collected 48/50 nodes in 1.2s;
 // 2 failed: web07 (connection refused), db03 (no interface listing)".
 func (s Summary) String() string {
 	if s.Skipped {
-		return "another collect run is in progress; this one did nothing"
+		return s.skipped(time.Now())
 	}
 	line := fmt.Sprintf("collected %d/%d nodes in %s", s.Fetched, s.Nodes, s.Elapsed.Round(time.Millisecond))
 	if len(s.Failed) > 0 {
-		parts := make([]string, len(s.Failed))
-		for i, f := range s.Failed {
-			parts[i] = fmt.Sprintf("%s (%s)", f.Node, f.Err)
+		parts := make([]string, 0, min(len(s.Failed), MaxNamed))
+		for _, f := range s.Failed[:min(len(s.Failed), MaxNamed)] {
+			parts = append(parts, fmt.Sprintf("%s (%s)", f.Node, f.Err))
 		}
 		line += fmt.Sprintf("; %d failed: %s", len(s.Failed), strings.Join(parts, ", "))
+		if more := len(s.Failed) - len(parts); more > 0 {
+			line += fmt.Sprintf(" and %d more (every failed node: dotm report --format json, fetch_errors)", more)
+		}
 	}
 	if len(s.Sources) > 0 {
 		checks := 0
@@ -106,6 +116,41 @@ func (s Summary) String() string {
 	return line
 }
 
+// skipped says that another run holds the update lock: which, since when
+// and until when, as of now.
+func (s Summary) skipped(now time.Time) string {
+	h := s.Holder
+	if h == nil {
+		return "another collect run is in progress; this one did nothing"
+	}
+	var about []string
+	if h.By != "" {
+		about = append(about, "held by "+h.By)
+	}
+	if !h.Since.IsZero() {
+		about = append(about, fmt.Sprintf("since %s (%s ago)", stamp(h.Since), max(now.Sub(h.Since), 0).Round(time.Second)))
+	}
+	if !h.Until.IsZero() {
+		about = append(about, "lapsing at "+stamp(h.Until)+" if that run is gone")
+	}
+	if len(about) == 0 {
+		return "another collect run is in progress; this one did nothing"
+	}
+	return "another collect run holds the update lock (" + strings.Join(about, ", ") + "); this one did nothing"
+}
+
+// LockAge is how long the run that made this one step aside has held the
+// update lock, as of now; 0 when the run was not skipped or the holder did
+// not record when it started.
+func (s Summary) LockAge(now time.Time) time.Duration {
+	if !s.Skipped || s.Holder == nil || s.Holder.Since.IsZero() {
+		return 0
+	}
+	return max(now.Sub(s.Holder.Since), 0)
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
 // Problems reports whether anything failed: a node or a monitoring source.
 func (s Summary) Problems() bool {
 	for _, r := range s.Sources {
@@ -119,10 +164,21 @@ func (s Summary) Problems() bool {
 // lockTTL bounds how long a crashed run's lock blocks the next runs.
 const lockTTL = 15 * time.Minute
 
+// unlockWait bounds releasing the update lock at the end of a run.
+const unlockWait = 10 * time.Second
+
+// runTimes are the clocks of a run: now is the time it records (Options.
+// Now), clock the system clock when it started (stored times ahead of it
+// are not trusted, see store.Newest), retain the time retention measures
+// age against (see store.RetentionTime).
+type runTimes struct{ now, clock, retain int64 }
+
 // Run collects every node once. Nodes that cannot be fetched are recorded
 // with their error and keep their data; an error return means the store
-// failed, and no node was left half-written.
-func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
+// failed, and no node was left half-written. The update lock is released
+// however the run ends (unless the store cannot be reached at all, when it
+// lapses after LockTTL).
+func Run(ctx context.Context, st *store.Store, o Options) (sum Summary, err error) {
 	start := time.Now()
 	if o.Now.IsZero() {
 		o.Now = start
@@ -132,16 +188,30 @@ func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 	if o.Fetchers == nil {
 		o.Fetchers = Fetchers
 	}
-	lock, ok, err := st.LockUpdate(ctx, cmp.Or(o.LockTTL, lockTTL))
+	lock, holder, err := st.LockUpdate(ctx, cmp.Or(o.LockTTL, lockTTL))
 	if err != nil {
 		return Summary{}, err
 	}
-	if !ok {
-		return Summary{Skipped: true}, nil
+	if lock == nil {
+		return Summary{Skipped: true, Holder: holder}, nil
 	}
-	defer lock.Unlock(context.WithoutCancel(ctx))
+	defer func() {
+		// A fresh context: a cancelled run releases its lock too.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockWait)
+		defer cancel()
+		if uerr := lock.Unlock(uctx); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("%w; the next runs step aside until it lapses at %s",
+				uerr, stamp(start.Add(cmp.Or(o.LockTTL, lockTTL)))))
+		}
+	}()
 
-	sum, cur, err := collect(ctx, st, o)
+	state, err := st.State(ctx)
+	if err != nil {
+		return sum, err
+	}
+	tm := runTimes{now: o.Now.Unix(), clock: start.Unix()}
+	tm.retain = store.RetentionTime(tm.now, tm.clock, state.LastUpdated)
+	sum, cur, err := collect(ctx, st, o, tm)
 	sum.Elapsed = time.Since(start)
 	if err != nil && ctx.Err() == nil && store.DataError(err) {
 		return sum, fmt.Errorf("%w; the store (%s) holds a key dotm cannot use: fix or delete that key, then run collect again", err, st.Where())
@@ -153,10 +223,10 @@ func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	if err := st.SetLastUpdated(ctx, o.Now.Unix()); err != nil {
+	if err := st.SetLastUpdated(ctx, tm.now); err != nil {
 		return sum, err
 	}
-	if sum.Snapshot, err = snapshot(ctx, st, cur, o.Now.Unix()); err != nil {
+	if sum.Snapshot, err = snapshot(ctx, st, cur, tm); err != nil {
 		return sum, err
 	}
 	return sum, st.Checkpoint()
@@ -164,7 +234,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (Summary, error) {
 
 // collect runs one collection and returns what the store holds after it
 // (for the history snapshot, without reading it all back).
-func collect(ctx context.Context, st *store.Store, o Options) (Summary, *store.Current, error) {
+func collect(ctx context.Context, st *store.Store, o Options, tm runTimes) (Summary, *store.Current, error) {
 	var sum Summary
 	conf, err := st.LoadConf(ctx)
 	if err != nil {
@@ -202,11 +272,11 @@ func collect(ctx context.Context, st *store.Store, o Options) (Summary, *store.C
 		return sum, nil, fmt.Errorf("collect interrupted: %w; nothing was written", ctx.Err())
 	}
 	sum.Fetched, sum.Failed = len(hosts), failed
-	data, err := write(ctx, st, conf, hosts, failed, o.Now.Unix())
+	data, err := write(ctx, st, conf, hosts, failed, tm)
 	if err != nil {
 		return sum, nil, err
 	}
-	cur := current(info, data, hosts, failed, o.Now.Unix())
+	cur := current(info, data, hosts, failed, tm)
 	sum.Sources, err = monitoring(ctx, st, conf, names, o)
 	return sum, cur, err
 }
@@ -340,7 +410,7 @@ func fetchOne(ctx context.Context, n store.Node, conf *store.Conf, o Options) (*
 // and updates the resolver. It returns every node's services and
 // connections as the store holds them afterwards.
 func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[string]*netinfo.Host,
-	failed []Failure, now int64) (map[string]prior, error) {
+	failed []Failure, tm runTimes) (map[string]prior, error) {
 	services, err := st.Services(ctx, "")
 	if err != nil {
 		return nil, err
@@ -364,9 +434,10 @@ func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[str
 		priorOf(priors, c.Node).connections[store.ConnectionID{Port: c.Port, Remote: c.Remote}] = c
 	}
 	f := newFleet(conf, hosts, resolver, ports)
+	f.clock, f.retain = tm.clock, tm.retain
 	twin := twins(hosts)
 	for _, name := range slices.Sorted(maps.Keys(hosts)) {
-		d := f.aggregate(name, hosts[name], now, priorOf(priors, name))
+		d := f.aggregate(name, hosts[name], tm.now, priorOf(priors, name))
 		hosts[name] = nil // aggregated: its sockets can go (the key stays: it was fetched)
 		d.Node.FetchStatus = cmp.Or(twin[name], d.Node.FetchStatus)
 		if err := st.WriteNodeData(ctx, d); err != nil {
@@ -375,7 +446,7 @@ func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[str
 		priorOf(priors, name).apply(d)
 	}
 	for _, fl := range failed {
-		if err := st.SetNodeStatus(ctx, fl.Node, now, fl.Err); err != nil {
+		if err := st.SetNodeStatus(ctx, fl.Node, tm.now, fl.Err); err != nil {
 			return nil, err
 		}
 	}
@@ -407,18 +478,20 @@ func fetched(hosts map[string]*netinfo.Host, name string) bool {
 
 // current is what the store holds after a run wrote its results: the
 // data of every node as written (or kept), without the checks.
-func current(info []store.Node, data map[string]prior, hosts map[string]*netinfo.Host, failed []Failure, now int64) *store.Current {
+func current(info []store.Node, data map[string]prior, hosts map[string]*netinfo.Host, failed []Failure, tm runTimes) *store.Current {
 	cur := &store.Current{}
 	errs := map[string]string{}
 	for _, fl := range failed {
 		errs[fl.Node] = fl.Err
 	}
 	for _, n := range info {
+		newer := store.Newest(n.LastFetch, tm.now, tm.clock) != tm.now // a later run's fetch stays
 		switch {
+		case newer:
 		case fetched(hosts, n.Name):
-			n.LastFetch, n.FetchStatus = now, "OK"
+			n.LastFetch, n.FetchStatus = tm.now, "OK"
 		case errs[n.Name] != "":
-			n.LastFetch, n.FetchStatus = now, errs[n.Name]
+			n.LastFetch, n.FetchStatus = tm.now, errs[n.Name]
 		}
 		cur.Nodes, cur.Infos = append(cur.Nodes, n.Name), append(cur.Infos, n)
 	}

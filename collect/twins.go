@@ -39,9 +39,16 @@ func twins(hosts map[string]*netinfo.Host) map[string]string {
 		}
 		slices.Sort(names)
 		for _, n := range names {
-			others := slices.DeleteFunc(slices.Clone(names), func(o string) bool { return o == n })
+			// At most MaxNamed others, so a thousand copies of one
+			// agent do not store a million names.
+			others := slices.DeleteFunc(slices.Clone(names[:min(len(names), MaxNamed+1)]), func(o string) bool { return o == n })
+			others = others[:min(len(others), MaxNamed)]
+			list := strings.Join(others, ", ")
+			if more := len(names) - 1 - len(others); more > 0 {
+				list += fmt.Sprintf(" and %d more", more)
+			}
 			status[n] = fmt.Sprintf("answers as the same host as node %s (same hostname and addresses); "+
-				"remove the duplicate node, or check the agent of each", strings.Join(others, ", "))
+				"remove the duplicate node, or check the agent of each", list)
 		}
 	}
 	return status

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -204,23 +205,27 @@ type NodeData struct {
 
 // WriteNodeData writes a node's fetch result atomically (MULTI/EXEC): a
 // reader sees the node before or after, never half-written. On a Redis
-// Cluster see tx.
+// Cluster see tx. Times stay at their newest (see Newest): a result older
+// than what the store holds (a backfill) leaves the node's last_fetch,
+// fetch_status and ips, and every last_seen and last_connection, as they
+// were; the comparison runs in the server, key by key, in the same
+// transaction as the write.
 func (s *Store) WriteNodeData(ctx context.Context, d NodeData) error {
 	name := d.Node.Name
 	if err := ValidateNodeName(name); err != nil {
 		return err
 	}
-	err := s.tx(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, nodeKey(name), d.Node.fetchFields()...)
+	clock := time.Now().Unix()
+	err := s.scriptTx(ctx, func(p redis.Pipeliner) error {
+		f := d.Node.fetchFields() // last_fetch first, then the rest
+		evalNewer(ctx, p, nodeKey(name), clock, fLastFetch, d.Node.LastFetch, f[2:]...)
 		for _, sv := range d.Services {
 			sv.Node = name
-			p.Del(ctx, sv.key())
-			p.HSet(ctx, sv.key(), sv.fields()...)
+			evalRecord(ctx, p, sv.key(), clock, sv.fields())
 		}
 		for _, c := range d.Connections {
 			c.Node = name
-			p.Del(ctx, c.key())
-			p.HSet(ctx, c.key(), c.fields()...)
+			evalRecord(ctx, p, c.key(), clock, c.fields())
 		}
 		for _, port := range d.DropServices {
 			p.Del(ctx, serviceKey(name, strconv.Itoa(port)))
@@ -240,9 +245,14 @@ func (s *Store) WriteNodeData(ctx context.Context, d NodeData) error {
 }
 
 // SetNodeStatus records a fetch result without data (a failed fetch): the
-// node's services and connections stay as they were.
+// node's services and connections stay as they were. A node fetched later
+// than lastFetch (see Newest) keeps its status.
 func (s *Store) SetNodeStatus(ctx context.Context, name string, lastFetch int64, status string) error {
-	err := s.rdb.HSet(ctx, nodeKey(name), fLastFetch, itoa(lastFetch), fFetchStatus, status).Err()
+	clock := time.Now().Unix()
+	err := s.scriptTx(ctx, func(p redis.Pipeliner) error {
+		evalNewer(ctx, p, nodeKey(name), clock, fLastFetch, lastFetch, fFetchStatus, status)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("record fetch status of node %s: %w", name, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -42,6 +43,8 @@ type Store struct {
 	cluster bool
 	kind    string // single, cluster, sentinel or embedded
 	where   string // the address or directory, for messages
+	// scriptsLoaded is set once the write scripts are loaded (newest.go).
+	scriptsLoaded atomic.Bool
 }
 
 // Open connects to the store that opts describes and checks that it

@@ -210,11 +210,11 @@ func TestChecksExpire(t *testing.T) {
 func TestUpdateLock(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		l, ok, err := s.LockUpdate(ctx, time.Hour)
-		if err != nil || !ok {
-			t.Fatalf("first lock: ok=%v err=%v", ok, err)
+		l, _, err := s.LockUpdate(ctx, time.Hour)
+		if err != nil || l == nil {
+			t.Fatalf("first lock: %v %v", l, err)
 		}
-		if _, ok, _ := s.LockUpdate(ctx, time.Hour); ok {
+		if l2, _, _ := s.LockUpdate(ctx, time.Hour); l2 != nil {
 			t.Fatal("second lock taken while the first is held")
 		}
 		if st, _ := s.State(ctx); !st.UpdateRunning {
@@ -224,11 +224,11 @@ func TestUpdateLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A lock whose holder died expires.
-		if _, ok, _ := s.LockUpdate(ctx, time.Second); !ok {
+		if l, _, _ := s.LockUpdate(ctx, time.Second); l == nil {
 			t.Fatal("lock not free after unlock")
 		}
 		time.Sleep(2100 * time.Millisecond)
-		if _, ok, _ := s.LockUpdate(ctx, time.Hour); !ok {
+		if l, _, _ := s.LockUpdate(ctx, time.Hour); l == nil {
 			t.Error("expired lock was not taken over")
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,8 +24,11 @@ the dotm agent on port 4848, ssh (ss or netstat, and ip addr), or local (this
 machine). A node that cannot be fetched keeps its data and records the error.
 With no nodes configured, collect adds this machine with the local method.
 
-When another collect holds the update lock, this one says so and exits 0.
-On a terminal it shows progress; --quiet prints only when a node failed.
+When another collect holds the update lock, this one says so (by whom and
+since when) and exits 0; --quiet hides that unless the lock is older than a
+normal run (5 minutes, or twice --timeout). On a terminal it shows progress;
+--quiet prints only when a node failed. The summary names the first 10
+failed nodes and counts the rest.
 
 --distribute hands the fetches to "dotm worker" processes on any machines
 sharing the Redis server (one task per node on dotm::queue) and aggregates
@@ -102,7 +104,7 @@ func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error
 				inert(sum.AddedLocal))
 		}
 		switch {
-		case sum.Problems():
+		case sum.Problems(), sum.LockAge(time.Now()) > staleLock(o.timeout):
 			fmt.Fprintln(e.stderr, inert(sum.String()))
 		case !o.quiet:
 			fmt.Fprintln(e.stdout, inert(sum.String()))
@@ -111,19 +113,12 @@ func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error
 	})
 }
 
-// parseNow reads --now: empty for the clock, unix seconds, or RFC 3339.
-func parseNow(s string) (time.Time, error) {
-	if s == "" {
-		return time.Now(), nil
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.Unix(n, 0), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("--now %q: want unix seconds (1700000000) or RFC 3339 (2026-11-23T20:00:00Z)", s)
-	}
-	return t, nil
+// staleLock is the age from which another run's update lock looks stale:
+// longer than a normal run takes (5 minutes, or twice the fetch timeout
+// when that is longer), so a run that steps aside says so even under
+// --quiet, and cron mails who holds the lock.
+func staleLock(timeout time.Duration) time.Duration {
+	return max(5*time.Minute, 2*timeout)
 }
 
 func isTerminal(w any) bool {

@@ -211,8 +211,14 @@ func parseSince(s string, now time.Time) (int64, error) {
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return now.Add(-d).Unix(), nil
 	}
-	if t, err := parseNow(s); err == nil {
-		return t.Unix(), nil
+	if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+		if _, err := time.Parse(time.RFC3339, s); err != nil {
+			return 0, fmt.Errorf("--since %q: want a time (unix seconds, RFC 3339) or an age (36h, 7d)", s)
+		}
 	}
-	return 0, fmt.Errorf("--since %q: want a time (unix seconds, RFC 3339) or an age (36h, 7d)", s)
+	t, err := parseTime("--since", s, time.Now())
+	if err != nil {
+		return 0, err
+	}
+	return t.Unix(), nil
 }
