@@ -9,7 +9,6 @@ import (
 	"html/template"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -372,14 +371,15 @@ func (b *builder) settings() error {
 	return b.render("settings.html", "settings", b.newPage("settings.html", "Settings"))
 }
 
-// note renders notes/<kind>/<name>.md, if there is one. Names that are
-// not a plain file name (a process called "../x") have no note.
+// note renders notes/<kind>/<name>.md, if there is one (see readNote).
+// Names that are not a plain file name (a process called "../x") have no
+// note.
 func (b *builder) note(kind, name string) template.HTML {
 	if b.o.Notes == "" || name == "" || strings.ContainsAny(name, `/\`) || !filepath.IsLocal(name+".md") {
 		return ""
 	}
-	src, err := os.ReadFile(filepath.Join(b.o.Notes, kind, name+".md"))
-	if err != nil {
+	src, ok := readNote(b.o.Notes, kind, name)
+	if !ok {
 		return ""
 	}
 	var opts []goldmark.Option

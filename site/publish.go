@@ -49,11 +49,16 @@ const markerText = "This directory is a site written by \"dotm render\".\n" +
 // out belongs to dotm: everything in it is replaced on every render. New
 // refuses a directory that holds other things (no MarkerName) or a .git
 // (keep a repository that archives the site outside it:
-// git --git-dir=DIR --work-tree=OUT). It also removes leftover
-// ".out.tmp-N" and ".out.old-N" directories of crashed runs; a render
-// running at the same moment into the same out then fails at Publish
-// (its tree was moved away) and leaves the published site as it was.
-// Callers still should not render into one out concurrently.
+// git --git-dir=DIR --work-tree=OUT). If a run crashed between steps 1
+// and 2, out is missing and ".out.old-N" is the only complete site: New
+// renames it back to out before anything else, so that the site is
+// served again even if this render fails too. It then removes leftover
+// ".out.tmp-N" and ".out.old-N" directories of crashed runs (each loses
+// its MarkerName first, so a half-removed tree is never taken for a
+// site); a render running at the same moment into the same out then
+// fails at Publish (its tree was moved away) and leaves the published
+// site as it was. Callers still should not render into one out
+// concurrently: Lock keeps them apart.
 //
 // A Tree is safe for use by several goroutines.
 type Tree struct {
@@ -71,19 +76,71 @@ type Tree struct {
 // (nor its parent, which is made), and if it exists it must be a site
 // written before (see Tree).
 func New(out string) (*Tree, error) {
-	dir, err := outputDir(out)
+	dir, err := checkOut(out)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkReplaceable(dir); err != nil {
 		return nil, err
 	}
 	parent, base := filepath.Dir(dir), filepath.Base(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("site: make the parent of %s: %w", dir, err)
 	}
+	if err := recoverPrevious(dir); err != nil {
+		return nil, err
+	}
 	removeLeftovers(parent, base)
 	return newTree(dir, parent, base)
+}
+
+// checkOut is New's check of out, made before anything is created: it
+// returns the output directory (see outputDir) if it may be replaced.
+func checkOut(out string) (string, error) {
+	dir, err := outputDir(out)
+	if err != nil {
+		return "", err
+	}
+	if err := checkReplaceable(dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// recoverPrevious puts the previous site back when a run crashed between
+// the two renames of a publish: out is missing, and ".<base>.old-N" still
+// holds the complete site moved aside. Only a tree with MarkerName at its
+// top is taken: a temporary tree is never published this way, and a tree
+// being removed loses its marker first. If several qualify (which takes
+// more than one crash), the one whose marker is newest is taken.
+func recoverPrevious(out string) error {
+	if _, err := os.Lstat(out); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	parent, base := filepath.Dir(out), filepath.Base(out)
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return nil
+	}
+	var best string
+	var bestTime int64
+	for _, e := range entries {
+		if _, ok := leftover(e.Name(), "."+base+".old-"); !ok || !e.IsDir() {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(parent, e.Name(), MarkerName))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if t := fi.ModTime().UnixNano(); best == "" || t > bestTime {
+			best, bestTime = e.Name(), t
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	if err := os.Rename(filepath.Join(parent, best), out); err != nil {
+		return fmt.Errorf("site: %s is missing and the previous site is in %s (a render crashed while "+
+			"publishing); putting it back failed: %w; rename it to %s by hand", out, filepath.Join(parent, best), err, out)
+	}
+	return nil
 }
 
 // newTree makes the temporary directory for out (parent/base) and writes
@@ -121,10 +178,8 @@ func outputDir(out string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("site: output directory %s: %w", out, err)
 	}
-	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		if dir, err = filepath.EvalSymlinks(dir); err != nil {
-			return "", fmt.Errorf("site: output directory %s: %w", out, err)
-		}
+	if dir, err = followLinks(dir); err != nil {
+		return "", fmt.Errorf("site: output directory %s: %w", out, err)
 	}
 	if filepath.Dir(dir) == dir {
 		return "", fmt.Errorf("site: refusing to publish into %s, the root of the file system", dir)
@@ -139,6 +194,28 @@ func outputDir(out string) (string, error) {
 		return "", fmt.Errorf("site: output directory %s exists and is not a directory", dir)
 	}
 	return dir, nil
+}
+
+// followLinks follows symlinks at the end of the absolute path p until it
+// names something else or nothing: a symlink whose directory was moved
+// aside by a crashed publish resolves to the missing directory, which
+// recoverPrevious can put back.
+func followLinks(p string) (string, error) {
+	for range 40 {
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return p, nil
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = filepath.Clean(target)
+	}
+	return "", errors.New("too many levels of symbolic links")
 }
 
 // checkReplaceable refuses an existing directory that a swap would
@@ -196,14 +273,31 @@ func removeLeftovers(parent, base string) {
 		name := filepath.Join(parent, e.Name())
 		if n, ok := leftover(e.Name(), "."+base+".tmp-"); ok {
 			old := filepath.Join(parent, "."+base+".old-"+n)
-			if os.Rename(name, old) != nil {
+			if unmark(name) != nil || os.Rename(name, old) != nil {
 				continue
 			}
 			name = old
 		} else if _, ok := leftover(e.Name(), "."+base+".old-"); !ok {
 			continue
 		}
-		_ = os.RemoveAll(name)
+		removeTree(name)
+	}
+}
+
+// unmark removes MarkerName from the tree dir, so that recoverPrevious
+// never takes it for a complete site.
+func unmark(dir string) error {
+	err := os.Remove(filepath.Join(dir, MarkerName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// removeTree removes the tree dir, its marker first.
+func removeTree(dir string) {
+	if unmark(dir) == nil {
+		_ = os.RemoveAll(dir)
 	}
 }
 
@@ -348,7 +442,7 @@ func (t *Tree) swap() error {
 		return err
 	}
 	if old != "" {
-		_ = os.RemoveAll(old) // a leftover is removed by the next New
+		removeTree(old) // a leftover is removed by the next New
 	}
 	return nil
 }

@@ -19,6 +19,10 @@ type renderOpts struct {
 	out, now, notes, layout, cache string
 	notesUnsafe, quiet             bool
 	geoip                          []string
+	// betweenReads, if set, runs in each attempt to read the store after
+	// dotm::state was read and before the model is: tests change the
+	// store there, as a collect or a flush would.
+	betweenReads func(attempt int) error
 }
 
 func renderCommand() *command {
@@ -78,11 +82,14 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	defer geo.Close()
 	var m *render.Model
 	err = e.withStore(ctx, func(s *store.Store) error {
-		m, err = loadSiteModel(ctx, e, s, now)
+		m, err = loadStableModel(ctx, e, s, now, o.betweenReads)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	for _, p := range render.NoteProblems(o.notes) {
+		fmt.Fprintf(e.stderr, "dotm render: warning: %s\n", inert(p.Error()))
 	}
 	m.AddGeo(geo)
 	start := time.Now()
@@ -96,6 +103,98 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	fmt.Fprintf(e.stdout, "rendered %d nodes into %s in %s (%d graphs laid out)\n", len(m.Nodes), o.out,
 		time.Since(start).Round(time.Millisecond), l.LaidOut())
 	return nil
+}
+
+// readAttempts is how many times render reads the store before it gives
+// up on a store that keeps changing under it.
+const readAttempts = 3
+
+// loadStableModel reads the site's model (loadSiteModel) from a store that
+// did not change while it was read: dotm::state (last_updated,
+// last_snapshot, the collect lock) must be the same before and after, with
+// no collect run writing. Otherwise the read may be torn (all nodes and no
+// connections, when the store was flushed and refilled meanwhile), and it
+// is read again, up to readAttempts times; a running collect is waited for
+// up to --lock-wait. between, if not nil, runs after each first read of
+// dotm::state.
+func loadStableModel(ctx context.Context, e *env, s *store.Store, now time.Time, between func(attempt int) error) (*render.Model, error) {
+	deadline := time.Now().Add(e.lockWait)
+	var why string
+	for attempt := 1; attempt <= readAttempts; attempt++ {
+		before, err := s.State(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if collecting(s, before) {
+			if before, err = waitCollect(ctx, s, deadline); err != nil {
+				return nil, err
+			}
+			if collecting(s, before) {
+				return nil, fmt.Errorf("a collect run is writing the store (%s) (its update lock in %s is held until %s); "+
+					"nothing was published: render again when it is done, or raise --lock-wait (if no collect runs, "+
+					"one crashed and the lock expires then)", s.Where(), "dotm::state",
+					time.Unix(before.RunningUntil, 0).UTC().Format(time.RFC3339))
+			}
+		}
+		if between != nil {
+			if err := between(attempt); err != nil {
+				return nil, err
+			}
+		}
+		m, err := loadSiteModel(ctx, e, s, now)
+		if err != nil {
+			return nil, err
+		}
+		after, err := s.State(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if why = stateChange(s, before, after); why == "" {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("the store (%s) changed while render read it, %d times in a row (last: %s); "+
+		"nothing was published, the site was left as it was: render again once collect is done, "+
+		"and check that nothing else flushes or rewrites the store", s.Where(), readAttempts, why)
+}
+
+// collecting tells whether st says that a collect run holds the update
+// lock. An embedded store is held by this render alone, so a lock held
+// there is one a crashed run left, not a run writing now.
+func collecting(s *store.Store, st store.State) bool {
+	return st.UpdateRunning && !s.Embedded()
+}
+
+// stateChange says how dotm::state changed between two reads, or "" if
+// it did not in a way that matters to a reader.
+func stateChange(s *store.Store, before, after store.State) string {
+	switch {
+	case before.LastUpdated != after.LastUpdated:
+		return fmt.Sprintf("dotm::state last_updated went from %d to %d", before.LastUpdated, after.LastUpdated)
+	case before.LastSnapshot != after.LastSnapshot:
+		return fmt.Sprintf("dotm::state last_snapshot went from %d to %d", before.LastSnapshot, after.LastSnapshot)
+	case collecting(s, after):
+		return "a collect run started"
+	}
+	return ""
+}
+
+// waitCollect polls dotm::state until no collect run holds the update
+// lock or deadline passes, and returns the last state read.
+func waitCollect(ctx context.Context, s *store.Store, deadline time.Time) (store.State, error) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := s.State(ctx)
+		if err != nil || !collecting(s, st) || !time.Now().Before(deadline) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 // loadSiteModel reads what the site shows, history included; snapshots
