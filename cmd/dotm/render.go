@@ -44,6 +44,8 @@ not change since the last render are not laid out again (--cache).`,
 	}
 }
 
+// defaultCacheDir is --cache's default: /var/cache/dotm for root, else
+// the user's cache directory.
 func defaultCacheDir() string {
 	if os.Geteuid() == 0 {
 		return "/var/cache/dotm"
@@ -51,7 +53,7 @@ func defaultCacheDir() string {
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "dotm")
 	}
-	return filepath.Join(os.TempDir(), "dotm-cache")
+	return "" // never a shared temporary directory: no cache then
 }
 
 func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
@@ -86,7 +88,7 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	}
 	m.AddGeo(geo)
 	start := time.Now()
-	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache}
+	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache, Warn: layoutWarn(e, "dotm render")}
 	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
 		return err
 	}
@@ -96,6 +98,12 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	fmt.Fprintf(e.stdout, "rendered %d nodes into %s in %s (%d graphs laid out)\n", len(m.Nodes), o.out,
 		time.Since(start).Round(time.Millisecond), l.LaidOut())
 	return nil
+}
+
+// layoutWarn says on stderr what the layout worked around (a cache it does
+// not use).
+func layoutWarn(e *env, cmd string) func(string) {
+	return func(msg string) { fmt.Fprintf(e.stderr, "%s: warning: %s\n", cmd, inert(msg)) }
 }
 
 // loadSiteModel reads what the site shows, history included; snapshots
