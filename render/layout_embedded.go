@@ -81,10 +81,11 @@ func newEmbedded(c *layoutCache, warn func(string)) (*embeddedEngine, error) {
 // id names the engine and the go-graphviz version.
 func (e *embeddedEngine) id() string { return EngineEmbedded + " " + e.version }
 
-// svg lays out dot in an idle dotm-layout process, or a new one. A process
-// that died since its last graph is replaced once.
+// svg lays out dot in an idle dotm-layout process, or a new one. An idle
+// process that died since its last graph is dropped and the graph tried
+// in the next; one that dies on its first graph fails that graph.
 func (e *embeddedEngine) svg(ctx context.Context, dot []byte) ([]byte, error) {
-	for attempt := 0; ; attempt++ {
+	for {
 		c, fresh, err := e.take(ctx)
 		if err != nil {
 			return nil, err
@@ -93,7 +94,7 @@ func (e *embeddedEngine) svg(ctx context.Context, dot []byte) ([]byte, error) {
 		var died *childDied
 		if errors.As(err, &died) {
 			c.stop()
-			if !fresh && attempt == 0 && ctx.Err() == nil {
+			if !fresh && ctx.Err() == nil {
 				continue
 			}
 			return nil, err
