@@ -4,31 +4,23 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/goccy/go-graphviz"
 	"golang.org/x/sync/errgroup"
 )
 
 // Layout engines of a Layouter.
 const (
-	// EngineEmbedded is Graphviz compiled to WebAssembly (goccy/go-graphviz):
-	// nothing to install.
+	// EngineEmbedded is Graphviz compiled to WebAssembly (goccy/go-graphviz)
+	// in the dotm-layout program: nothing else to install.
 	EngineEmbedded = "embedded"
 	// EngineNative runs the system's Graphviz (dot -Tsvg).
 	EngineNative = "native"
@@ -57,14 +49,6 @@ func layoutFor(n int) string {
 	return "dot"
 }
 
-// embeddedSem serialises all use of the embedded Graphviz. goccy/go-graphviz
-// runs one WebAssembly module per process (internal/wasm's package-level
-// module) that every graphviz.Graphviz shares, and calling it from two
-// goroutines corrupts its memory ("wasm error: out of bounds memory
-// access"), even with one instance per goroutine. This global mirrors the
-// library's own global.
-var embeddedSem = make(chan struct{}, 1)
-
 // Layouter turns DOT into SVG, in parallel, skipping graphs whose layout is
 // cached. The zero value lays out with the embedded engine, without cache,
 // on runtime.NumCPU() workers. A Layouter must not be copied after use.
@@ -72,12 +56,16 @@ type Layouter struct {
 	// Engine is EngineEmbedded (""), EngineNative or EngineAuto.
 	Engine string
 	// CacheDir keeps one SVG file per layout, keyed by the engine and the
-	// DOT; "" caches nothing.
+	// DOT; "" caches nothing. It must be ours alone (see openCache): one
+	// that is not, or that cannot be written, is reported through Warn
+	// and the layouts go on without it.
 	CacheDir string
 	// Workers is how many graphs are laid out at once (default
-	// runtime.NumCPU()). The embedded engine lays out one at a time
-	// whatever this says; cache look-ups still run in parallel.
+	// runtime.NumCPU()), each embedded one in its own dotm-layout process.
 	Workers int
+	// Warn receives, once each, the problems the Layouter works around
+	// (a cache it does not use); nil drops them.
+	Warn func(msg string)
 
 	laidOut atomic.Int64
 }
@@ -85,14 +73,23 @@ type Layouter struct {
 // LaidOut is how many layouts really ran (cache hits not counted).
 func (l *Layouter) LaidOut() int { return int(l.laidOut.Load()) }
 
+// warn passes msg to Warn.
+func (l *Layouter) warn(msg string) {
+	if l.Warn != nil {
+		l.Warn(msg)
+	}
+}
+
 // SVG lays out one DOT graph.
 func (l *Layouter) SVG(ctx context.Context, dot []byte) ([]byte, error) {
-	eng, err := l.engine(ctx)
+	c := openCache(l.CacheDir, l.warn)
+	defer c.close()
+	eng, err := l.engine(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	defer eng.close()
-	svg, err := l.layout(ctx, eng, dot)
+	svg, err := l.layout(ctx, eng, c, dot)
 	if err != nil {
 		return nil, fmt.Errorf("lay out graph: %w", err)
 	}
@@ -103,7 +100,9 @@ func (l *Layouter) SVG(ctx context.Context, dot []byte) ([]byte, error) {
 // parallel, each from the cache when its DOT did not change. It fails with
 // the first graph that fails.
 func (l *Layouter) LayoutAll(ctx context.Context, jobs map[string][]byte) (map[string][]byte, error) {
-	eng, err := l.engine(ctx)
+	c := openCache(l.CacheDir, l.warn)
+	defer c.close()
+	eng, err := l.engine(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +113,7 @@ func (l *Layouter) LayoutAll(ctx context.Context, jobs map[string][]byte) (map[s
 	g.SetLimit(cmp.Or(max(l.Workers, 0), runtime.NumCPU()))
 	for _, name := range slices.Sorted(maps.Keys(jobs)) {
 		g.Go(func() error {
-			svg, err := l.layout(gctx, eng, jobs[name])
+			svg, err := l.layout(gctx, eng, c, jobs[name])
 			if err != nil {
 				return fmt.Errorf("lay out graph %s: %w", name, err)
 			}
@@ -127,19 +126,17 @@ func (l *Layouter) LayoutAll(ctx context.Context, jobs map[string][]byte) (map[s
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if err := l.prune(time.Now()); err != nil {
-		return nil, err
-	}
+	c.prune(time.Now())
 	return out, nil
 }
 
 // layout is one graph: from the cache, or laid out and cached.
-func (l *Layouter) layout(ctx context.Context, eng engine, dot []byte) ([]byte, error) {
+func (l *Layouter) layout(ctx context.Context, eng engine, c *layoutCache, dot []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	key := cacheKey(eng.id(), dot)
-	if svg, ok := l.cached(key); ok {
+	if svg, ok := c.get(key); ok {
 		return svg, nil
 	}
 	svg, err := eng.svg(ctx, dot)
@@ -150,91 +147,13 @@ func (l *Layouter) layout(ctx context.Context, eng engine, dot []byte) ([]byte, 
 		return nil, fmt.Errorf("%s engine gave no SVG", eng.id())
 	}
 	l.laidOut.Add(1)
-	return svg, l.store(key, svg)
+	c.put(key, svg)
+	return svg, nil
 }
 
 // validSVG tells a complete SVG document from a truncated one.
 func validSVG(svg []byte) bool {
 	return bytes.Contains(svg, []byte("<svg")) && bytes.HasSuffix(bytes.TrimSpace(svg), []byte("</svg>"))
-}
-
-// cacheKey is the name of a layout in the cache: the hash of the cache
-// version, the engine (with its version) and the DOT.
-func cacheKey(engine string, dot []byte) string {
-	h := sha256.New()
-	h.Write([]byte(cacheVersion + "\x00" + engine + "\x00"))
-	h.Write(dot)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// cachePath is the file of a cache key.
-func (l *Layouter) cachePath(key string) string { return filepath.Join(l.CacheDir, key+".svg") }
-
-// cached reads a layout from the cache and marks it used.
-func (l *Layouter) cached(key string) ([]byte, bool) {
-	if l.CacheDir == "" {
-		return nil, false
-	}
-	p := l.cachePath(key)
-	svg, err := os.ReadFile(p)
-	if err != nil || !validSVG(svg) {
-		return nil, false
-	}
-	now := time.Now()
-	_ = os.Chtimes(p, now, now) // only ages the entry for prune
-	return svg, true
-}
-
-// store writes a layout to the cache: a temporary file renamed into place,
-// so a reader never sees half an SVG.
-func (l *Layouter) store(key string, svg []byte) error {
-	if l.CacheDir == "" {
-		return nil
-	}
-	if err := os.MkdirAll(l.CacheDir, 0o755); err != nil {
-		return fmt.Errorf("create layout cache: %w", err)
-	}
-	f, err := os.CreateTemp(l.CacheDir, key+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write layout cache: %w", err)
-	}
-	_, err = f.Write(svg)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), l.cachePath(key))
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return fmt.Errorf("write layout cache: %w", err)
-	}
-	return nil
-}
-
-// prune deletes cache entries (and temporary files left by a crash) not
-// used for cacheTTL, so that the cache does not grow with every change.
-func (l *Layouter) prune(now time.Time) error {
-	if l.CacheDir == "" {
-		return nil
-	}
-	entries, err := os.ReadDir(l.CacheDir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("prune layout cache: %w", err)
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".svg") && !strings.HasSuffix(name, ".tmp") {
-			continue
-		}
-		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && now.Sub(info.ModTime()) > cacheTTL {
-			_ = os.Remove(filepath.Join(l.CacheDir, name))
-		}
-	}
-	return nil
 }
 
 // engine lays out one DOT graph as SVG.
@@ -246,10 +165,10 @@ type engine interface {
 }
 
 // engine picks the Layouter's engine.
-func (l *Layouter) engine(ctx context.Context) (engine, error) {
+func (l *Layouter) engine(ctx context.Context, c *layoutCache) (engine, error) {
 	switch cmp.Or(l.Engine, EngineEmbedded) {
 	case EngineEmbedded:
-		return newEmbedded(), nil
+		return newEmbedded(c, l.warn)
 	case EngineNative:
 		path, err := exec.LookPath("dot")
 		if err != nil {
@@ -260,76 +179,9 @@ func (l *Layouter) engine(ctx context.Context) (engine, error) {
 		if path, err := exec.LookPath("dot"); err == nil {
 			return newNative(ctx, path), nil
 		}
-		return newEmbedded(), nil
+		return newEmbedded(c, l.warn)
 	}
 	return nil, fmt.Errorf("unknown layout engine %q: use embedded, native or auto", l.Engine)
-}
-
-// embeddedEngine is goccy/go-graphviz; one instance per Layouter run,
-// used under embeddedSem.
-type embeddedEngine struct {
-	version string
-	gv      *graphviz.Graphviz
-}
-
-// newEmbedded prepares the embedded engine; Graphviz starts on first use.
-// Its id carries the module version of goccy/go-graphviz.
-func newEmbedded() *embeddedEngine {
-	e := &embeddedEngine{version: "unknown"}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/goccy/go-graphviz" {
-				e.version = d.Version
-			}
-		}
-	}
-	return e
-}
-
-// id names the engine and the go-graphviz version.
-func (e *embeddedEngine) id() string { return EngineEmbedded + " " + e.version }
-
-// svg lays out dot with the engine its layout attribute names (dot by
-// default). A layout that has started runs to its end: the WebAssembly
-// module does not watch ctx.
-func (e *embeddedEngine) svg(ctx context.Context, dot []byte) (_ []byte, err error) {
-	select {
-	case embeddedSem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-embeddedSem }()
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("embedded graphviz failed: %v", r)
-		}
-	}()
-	if e.gv == nil {
-		if e.gv, err = graphviz.New(ctx); err != nil {
-			return nil, fmt.Errorf("start embedded graphviz: %w", err)
-		}
-	}
-	g, err := graphviz.ParseBytes(dot)
-	if err != nil {
-		return nil, fmt.Errorf("parse DOT: %s", strings.TrimSpace(err.Error()))
-	}
-	defer g.Close()
-	e.gv.SetLayout(graphviz.Layout(cmp.Or(g.GetStr("layout"), "dot")))
-	var buf bytes.Buffer
-	if err := e.gv.Render(ctx, g, graphviz.SVG, &buf); err != nil {
-		return nil, fmt.Errorf("embedded graphviz: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
-// close frees the Graphviz context.
-func (e *embeddedEngine) close() {
-	if e.gv == nil {
-		return
-	}
-	embeddedSem <- struct{}{}
-	defer func() { <-embeddedSem }()
-	_ = e.gv.Close()
 }
 
 // nativeEngine runs the system's dot; the graph's layout attribute picks

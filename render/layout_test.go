@@ -85,10 +85,8 @@ func TestLayoutPrune(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := l.SVG(context.Background(), LegendDOT()); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.prune(time.Now()); err != nil {
+	// a run prunes when it is done
+	if _, err := l.LayoutAll(context.Background(), map[string][]byte{"legend": LegendDOT()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(stale); err == nil {
@@ -192,10 +190,11 @@ func TestLayoutSfdp(t *testing.T) {
 
 func TestLayoutErrors(t *testing.T) {
 	ctx := context.Background()
+	var err error
 	if _, err := (&Layouter{Engine: "neato"}).SVG(ctx, LegendDOT()); err == nil || !strings.Contains(err.Error(), `unknown layout engine "neato"`) {
 		t.Errorf("unknown engine: %v", err)
 	}
-	_, err := (&Layouter{}).LayoutAll(ctx, map[string][]byte{"graphs/broken": []byte("digraph { a -> ")})
+	_, err = (&Layouter{}).LayoutAll(ctx, map[string][]byte{"graphs/broken": []byte("digraph { a -> ")})
 	if err == nil || !strings.Contains(err.Error(), "graphs/broken") {
 		t.Errorf("broken DOT: %v", err)
 	}
@@ -207,7 +206,16 @@ func TestLayoutErrors(t *testing.T) {
 	if _, err := (&Layouter{}).SVG(ctx, LegendDOT()); err != nil {
 		t.Errorf("the embedded engine is broken after errors: %v", err)
 	}
-	t.Setenv("PATH", t.TempDir())
+	// a PATH with dotm-layout but no dot
+	program, err := exec.LookPath(layoutProgram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(program, filepath.Join(bin, layoutProgram)); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
 	if _, err := (&Layouter{Engine: EngineNative}).SVG(ctx, LegendDOT()); err == nil || !strings.Contains(err.Error(), "install graphviz") {
 		t.Errorf("native without dot: %v", err)
 	}

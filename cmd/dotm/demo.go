@@ -76,7 +76,7 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 	if err != nil {
 		return err
 	}
-	l := &render.Layouter{Engine: "embedded", CacheDir: filepath.Join(dir, "cache")}
+	l := &render.Layouter{Engine: render.EngineEmbedded, CacheDir: filepath.Join(dir, "cache"), Warn: layoutWarn(e, "dotm demo")}
 	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS}); err != nil {
 		return err
 	}

@@ -10,14 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lwindolf/dotm/internal/bintest"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // TestMain lets the test binary stand in for the dotm binary in scripts,
-// so every script runs dotm as a separate process, as a user would.
+// so every script runs dotm as a separate process, as a user would, with
+// dotm-layout in PATH.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(bintest.WithLayout(m), map[string]func(){
 		"dotm": func() {
 			os.Exit(run(context.Background(), os.Args[1:],
 				&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))

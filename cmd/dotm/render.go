@@ -48,6 +48,8 @@ not change since the last render are not laid out again (--cache).`,
 	}
 }
 
+// defaultCacheDir is --cache's default: /var/cache/dotm for root, else
+// the user's cache directory.
 func defaultCacheDir() string {
 	if os.Geteuid() == 0 {
 		return "/var/cache/dotm"
@@ -55,7 +57,7 @@ func defaultCacheDir() string {
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "dotm")
 	}
-	return filepath.Join(os.TempDir(), "dotm-cache")
+	return "" // never a shared temporary directory: no cache then
 }
 
 func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
@@ -93,7 +95,7 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	}
 	m.AddGeo(geo)
 	start := time.Now()
-	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache}
+	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache, Warn: layoutWarn(e, "dotm render")}
 	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
 		return err
 	}
@@ -195,6 +197,12 @@ func waitCollect(ctx context.Context, s *store.Store, deadline time.Time) (store
 		case <-tick.C:
 		}
 	}
+}
+
+// layoutWarn says on stderr what the layout worked around (a cache it does
+// not use).
+func layoutWarn(e *env, cmd string) func(string) {
+	return func(msg string) { fmt.Fprintf(e.stderr, "%s: warning: %s\n", cmd, inert(msg)) }
 }
 
 // loadSiteModel reads what the site shows, history included; snapshots

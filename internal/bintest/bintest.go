@@ -1,0 +1,50 @@
+// Package bintest builds the module's programs for tests that run them as
+// a user would: as separate processes, found beside each other or in PATH.
+package bintest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Module is the import path of the module's commands.
+const Module = "github.com/lwindolf/dotm/cmd/"
+
+// Build builds the named commands of the module (e.g. "dotm",
+// "dotm-layout") into dir, as `go build -o bin/ ./cmd/...` does.
+func Build(dir string, commands ...string) error {
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	for _, c := range commands {
+		args = append(args, Module+c)
+	}
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %v: %w\n%s", commands, err, out)
+	}
+	return nil
+}
+
+// Runner is what TestMain runs: *testing.M.
+type Runner interface{ Run() int }
+
+// WithLayout runs m's tests with dotm-layout (the embedded layout engine's
+// program) built into a temporary directory first in PATH, the way a test
+// binary, which has no dotm-layout beside it, finds it.
+func WithLayout(m Runner) Runner { return withLayout{m} }
+
+type withLayout struct{ m Runner }
+
+func (w withLayout) Run() int {
+	dir, err := os.MkdirTemp("", "dotm-layout-bin-")
+	if err == nil {
+		defer os.RemoveAll(dir)
+		err = Build(dir, "dotm-layout")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	os.Setenv("PATH", dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
+	return w.m.Run()
+}
