@@ -228,3 +228,77 @@ func TestCronWrapperRacingRuns(t *testing.T) {
 		t.Errorf("after the racing runs the archive is not clean:\n%s", status)
 	}
 }
+
+// The systemd units are valid (systemd-analyze verify prints nothing for
+// them, with the programs they start in place) and sandboxed: each
+// service's exposure in systemd-analyze security is at most 2.5.
+func TestSystemdUnits(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("systemd-analyze is needed to check the systemd units: %v", err)
+		}
+		t.Skipf("no systemd-analyze to check the units with: %v", err)
+	}
+	units, _ := filepath.Glob("../../cron/*.service")
+	timers, _ := filepath.Glob("../../cron/*.timer")
+	units = append(append(units, timers...), "../../cmd/dotm-agent/dotm-agent.service")
+	if len(units) < 5 {
+		t.Fatalf("found only the units %v", units)
+	}
+	// The units start programs in /usr/local/bin, which verify wants to
+	// find: check copies that name the same programs in a directory of
+	// the test's own.
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "dotm-agent"), "../dotm-agent").CombinedOutput(); err != nil {
+		t.Fatalf("go build dotm-agent: %v\n%s", err, out)
+	}
+	wrapper, err := os.ReadFile("../../cron/dotm-cron")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "dotm-cron"), wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var copies []string
+	for _, u := range units {
+		b, err := os.ReadFile(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(u, ".service") && !strings.Contains(string(b), "ExecStart=/usr/local/bin/") {
+			t.Errorf("%s: no ExecStart=/usr/local/bin/…", u)
+		}
+		cp := filepath.Join(dir, filepath.Base(u))
+		if err := os.WriteFile(cp, []byte(strings.ReplaceAll(string(b), "/usr/local/bin/", bin+"/")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		copies = append(copies, cp)
+		if !strings.HasSuffix(u, ".service") {
+			continue
+		}
+		for _, want := range []string{"Documentation=", "TimeoutStartSec=", "NoNewPrivileges=yes", "ProtectSystem=strict"} {
+			if !strings.Contains(string(b), "\n"+want) {
+				t.Errorf("%s lacks %s", u, want)
+			}
+		}
+		out, err := exec.Command(analyze, "security", "--offline=true", "--threshold=25", cp).CombinedOutput()
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if err != nil {
+			t.Errorf("systemd-analyze security %s: %v: %s", u, err, lines[len(lines)-1])
+		} else {
+			t.Log(lines[len(lines)-1])
+		}
+	}
+	out, err := exec.Command(analyze, append([]string{"verify"}, copies...)...).CombinedOutput()
+	if err != nil || len(out) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+	report, _ := os.ReadFile("../../cron/dotm-report.service")
+	for _, want := range []string{"StateDirectory=dotm", "LoadCredential=smtp-password"} {
+		if !strings.Contains(string(report), "\n"+want) {
+			t.Errorf("dotm-report.service lacks %s", want)
+		}
+	}
+}
