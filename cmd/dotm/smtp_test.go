@@ -15,7 +15,7 @@ import (
 )
 
 // silentSMTP is a TCP server that accepts connections and never writes a
-// byte: an SMTP server that never greets. Each accepted connection is
+// byte: an SMTP server that never greets, an agent that never answers. Each accepted connection is
 // announced on the returned channel and held open until the test ends.
 func silentSMTP(t *testing.T) (addr string, accepted <-chan struct{}) {
 	t.Helper()
@@ -75,44 +75,58 @@ func TestHostileSMTPNeverGreets(t *testing.T) {
 	}
 }
 
-// A dotm process waiting for an SMTP server that never greets stops
-// promptly on SIGTERM, saying so, even with a long --smtp-timeout.
-func TestHostileSMTPHangStopsOnSIGTERM(t *testing.T) {
+// A dotm process waiting for a peer that accepts and never answers (an
+// SMTP server that never greets, an agent that never writes) stops
+// promptly on SIGTERM, saying so, even with long timeouts.
+func TestHostileHangStopsOnSIGTERM(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "dotm")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	addr, accepted := silentSMTP(t)
-	cmd := exec.Command(bin, "--data-dir", filepath.Join(dir, "data"), "report", "--mail-to", "ops@example.com",
-		"--smtp", addr, "--smtp-tls", "none", "--smtp-timeout", "10m")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	select {
-	case <-accepted:
-	case err := <-done:
-		t.Fatalf("dotm report ended before connecting: %v\n%s", err, stderr.String())
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() != exitFailure {
-			t.Errorf("dotm report after SIGTERM: %v, want exit status 1", err)
-		}
-		if msg := stderr.String(); !strings.Contains(msg, "send the report through "+addr+": stopped") {
-			t.Errorf("dotm report after SIGTERM said %q", msg)
-		}
-	case <-time.After(20 * time.Second): // a failure guard, not a measurement
-		t.Fatalf("dotm report still running 20s after SIGTERM\n%s", stderr.String())
+	for _, c := range []struct {
+		name string
+		args func(dataDir, addr string) []string
+		want string // %s: the peer's address
+	}{
+		{"report", func(dataDir, addr string) []string {
+			return []string{"--data-dir", dataDir, "report", "--mail-to", "ops@example.com",
+				"--smtp", addr, "--smtp-tls", "none", "--smtp-timeout", "10m"}
+		}, "send the report through %s: stopped"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr, accepted := silentSMTP(t)
+			cmd := exec.Command(bin, c.args(filepath.Join(t.TempDir(), "data"), addr)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			t.Cleanup(func() { cmd.Process.Kill() })
+			select {
+			case <-accepted:
+			case err := <-done:
+				t.Fatalf("dotm %s ended before connecting: %v\n%s", c.name, err, stderr.String())
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-done:
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != exitFailure {
+					t.Errorf("dotm %s after SIGTERM: %v, want exit status 1", c.name, err)
+				}
+				if msg := stdout.String() + stderr.String(); !strings.Contains(msg, strings.ReplaceAll(c.want, "%s", addr)) {
+					t.Errorf("dotm %s after SIGTERM said %q", c.name, msg)
+				}
+				t.Logf("dotm %s after SIGTERM: %v: %s%s", c.name, err, stdout.String(), stderr.String())
+			case <-time.After(20 * time.Second): // a failure guard, not a measurement
+				t.Fatalf("dotm %s still running 20s after SIGTERM\n%s", c.name, stderr.String())
+			}
+		})
 	}
 }
 
