@@ -16,6 +16,9 @@ func agentCommand() *command {
 TCP socket table in netstat -antp format and the interfaces in ip addr format,
 read from /proc, and the connection is closed. Nothing is read from clients and
 nothing is executed. Clients outside --allow are closed before a byte is sent.
+Connections are capped overall and per client network (/24, /64); give the
+collector's addresses with --collector so that it is always answered, from
+connections reserved for it.
 Unprivileged, process names of other users' sockets show as "-"; grant
 CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE to see all (cmd/dotm-agent/dotm-agent.service).`,
 		bind: func(fs *pflag.FlagSet) runFunc {

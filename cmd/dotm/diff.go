@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/lwindolf/dotm/internal/textsafe"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -66,7 +67,7 @@ func runDiff(e *env, args []string, quiet bool) error {
 	if arch[0] == nil {
 		summary = "first architecture: " + arch[1].Totals().String()
 	}
-	fmt.Fprintln(e.stdout, inert(summary))
+	fmt.Fprintln(e.stdout, textsafe.Cell(summary))
 	if arch[0] != nil && !c.Empty() {
 		fmt.Fprintln(e.stdout)
 		writeChanges(e.stdout, c)
@@ -83,10 +84,13 @@ func readArg(e *env, name string) ([]byte, error) {
 }
 
 // writeChanges prints one line per change: "+" appeared, "-" vanished,
-// "~" changed.
+// "~" changed. Names are escaped as in a report's table cell (newlines,
+// tabs, control and bidi characters as \xNN), since this output becomes
+// the git archive's commit message: a hostile check name can neither add
+// a line, such as a Signed-off-by trailer, nor reorder one.
 func writeChanges(w io.Writer, c *store.Changes) {
 	line := func(sign, format string, a ...any) {
-		fmt.Fprintln(w, sign+" "+inert(fmt.Sprintf(format, a...)))
+		fmt.Fprintln(w, sign+" "+textsafe.Cell(fmt.Sprintf(format, a...)))
 	}
 	for _, n := range c.AddedNodes {
 		line("+", "node %s", n)

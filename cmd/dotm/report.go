@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ type reportOpts struct {
 	now, format, since, from, smtp, smtpUser, smtpPasswordFile, smtpTLS, smtpCA string
 	to                                                                          []string
 	failOnFindings                                                              bool
+	smtpTimeout                                                                 time.Duration
 }
 
 func reportCommand() *command {
@@ -36,7 +38,9 @@ node stopped showing, nodes and services without monitoring, checks that map to
 nothing, and nodes that could not be fetched. --format json is a stable,
 documented form for tools (see README). --format email prints a complete
 message for "sendmail -t"; --mail-to with --smtp sends it. The SMTP password
-comes from --smtp-password-file or the environment variable DOTM_SMTP_PASSWORD.
+comes from --smtp-password-file, the systemd credential smtp-password
+($CREDENTIALS_DIRECTORY/smtp-password) or the environment variable
+DOTM_SMTP_PASSWORD. Each SMTP step is bounded by --smtp-timeout.
 --fail-on-findings exits with status 3 when there is anything to report.`,
 		bind: func(fs *pflag.FlagSet) runFunc {
 			var o reportOpts
@@ -50,6 +54,7 @@ comes from --smtp-password-file or the environment variable DOTM_SMTP_PASSWORD.
 			fs.StringVar(&o.smtpUser, "smtp-user", "", "SMTP user name (password from --smtp-password-file or DOTM_SMTP_PASSWORD)")
 			fs.StringVar(&o.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password")
 			fs.StringVar(&o.smtpTLS, "smtp-tls", "starttls", "starttls (required), tls (implicit, e.g. port 465) or none (plain, local relays only)")
+			fs.DurationVar(&o.smtpTimeout, "smtp-timeout", DefaultSMTPTimeout, "time each SMTP step may take (connect, greeting, TLS, each command); the whole sending at most 5 times that")
 			fs.StringVar(&o.smtpCA, "smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: the system's)")
 			return func(ctx context.Context, e *env, args []string) error { return runReport(ctx, e, args, o) }
 		},
@@ -83,6 +88,9 @@ func runReport(ctx context.Context, e *env, args []string, o reportOpts) error {
 	if o.smtp != "" && len(o.to) == 0 || len(o.to) > 0 && o.smtp == "" && o.format != "email" {
 		return usagef(path, "--mail-to and --smtp go together: whom to send to, and through which server "+
 			"(--format email with --mail-to alone prints the message for sendmail -t)")
+	}
+	if o.smtpTimeout <= 0 {
+		return usagef(path, "--smtp-timeout must be positive, not %s", o.smtpTimeout)
 	}
 	if !slices.Contains([]string{"starttls", "tls", "none"}, o.smtpTLS) {
 		return usagef(path, "--smtp-tls %q: want starttls, tls or none", o.smtpTLS)
@@ -156,10 +164,16 @@ func sendReport(ctx context.Context, e *env, f *render.Findings, o reportOpts) e
 			return fmt.Errorf("--smtp-ca %s: no PEM certificate in it", o.smtpCA)
 		}
 	}
-	opts := []mail.Option{mail.WithPort(port), mail.WithTLSConfig(tlsConf), mail.WithTimeout(30 * time.Second)}
+	dialer := &smtpDialer{ctx: ctx, step: o.smtpTimeout, total: 5 * o.smtpTimeout}
+	opts := []mail.Option{mail.WithPort(port), mail.WithTLSConfig(tlsConf), mail.WithTimeout(o.smtpTimeout),
+		mail.WithDialContextFunc(dialer.dial)}
 	switch o.smtpTLS {
 	case "tls":
-		opts = append(opts, mail.WithSSL())
+		// The dialer does the TLS handshake; go-mail sees a TLS connection
+		// (and so allows PLAIN and LOGIN authentication) and, with no
+		// STARTTLS offered on it, sends no STARTTLS.
+		dialer.tls = tlsConf
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
 	case "none":
 		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
 	default:
@@ -177,25 +191,36 @@ func sendReport(ctx context.Context, e *env, f *render.Findings, o reportOpts) e
 		return fmt.Errorf("mail client for %s: %w", o.smtp, err)
 	}
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return fmt.Errorf("send the report through %s: %w", o.smtp, err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("send the report through %s: stopped: %w", o.smtp, context.Cause(ctx))
+		}
+		return fmt.Errorf("send the report through %s (each step may take --smtp-timeout %s): %w", o.smtp, o.smtpTimeout, err)
 	}
 	return nil
 }
 
 // smtpPassword reads the password from --smtp-password-file, else from
-// DOTM_SMTP_PASSWORD: never from the command line, where ps shows it.
+// the systemd credential smtp-password (LoadCredential= in the unit), else
+// from DOTM_SMTP_PASSWORD: never from the command line, where ps shows it.
 func smtpPassword(e *env, o reportOpts) (string, error) {
-	if o.smtpPasswordFile != "" {
-		b, err := os.ReadFile(o.smtpPasswordFile)
+	file, what := o.smtpPasswordFile, "--smtp-password-file"
+	if dir := e.getenv("CREDENTIALS_DIRECTORY"); file == "" && dir != "" {
+		cred := filepath.Join(dir, "smtp-password")
+		if _, err := os.Stat(cred); err == nil {
+			file, what = cred, "the systemd credential smtp-password"
+		}
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", fmt.Errorf("--smtp-password-file: %w", err)
+			return "", fmt.Errorf("%s: %w", what, err)
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
 	if pw := e.getenv("DOTM_SMTP_PASSWORD"); pw != "" {
 		return pw, nil
 	}
-	return "", errors.New("--smtp-user is set but no password: give --smtp-password-file FILE or set DOTM_SMTP_PASSWORD")
+	return "", errors.New("--smtp-user is set but no password: give --smtp-password-file FILE, the systemd credential smtp-password or DOTM_SMTP_PASSWORD")
 }
 
 // parseSince reads --since: a time, or an age before now ("36h", "7d").

@@ -31,7 +31,15 @@ const ErrorLine = "Error when calling netstat!"
 const (
 	DefaultMaxConns          = 64
 	DefaultMaxConnsPerClient = 8
+	DefaultMaxCollectorConns = 8
 	DefaultWriteTimeout      = 10 * time.Second
+)
+
+// Client networks that share one MaxConnsPerClient: the prefix lengths
+// one site or one host typically holds.
+const (
+	clientBitsIPv4 = 24
+	clientBitsIPv6 = 64
 )
 
 // Accept retry delays after a temporary accept error such as EMFILE.
@@ -51,10 +59,20 @@ type Server struct {
 	// MaxConns bounds the connections answered at once; extra ones are
 	// closed at once without a byte written. Zero means DefaultMaxConns.
 	MaxConns int
-	// MaxConnsPerClient bounds the connections one client address holds at
-	// once, so that a few clients that connect and never read cannot take
-	// every slot from the collector. Zero means DefaultMaxConnsPerClient.
+	// MaxConnsPerClient bounds the connections one client network (a /24
+	// for IPv4, a /64 for IPv6) holds at once, so that a few clients that
+	// connect and never read cannot take every slot from the collector,
+	// however many addresses of their network they use. Zero means
+	// DefaultMaxConnsPerClient.
 	MaxConnsPerClient int
+	// Collectors lists the addresses the collector connects from. They are
+	// always allowed, and MaxCollectorConns connections are reserved for
+	// them: a pool that no other client can fill, used before the shared
+	// one, so the collector is answered whatever other clients do.
+	Collectors []netip.Prefix
+	// MaxCollectorConns is the size of the collectors' reserved pool. Zero
+	// means DefaultMaxCollectorConns; without Collectors there is no pool.
+	MaxCollectorConns int
 	// WriteTimeout bounds the whole answer, including calling Source, so a
 	// client that does not read cannot hold a connection longer. Zero
 	// means DefaultWriteTimeout.
@@ -67,7 +85,7 @@ type Server struct {
 
 	flight singleflight.Group
 	mu     sync.Mutex
-	held   map[netip.Addr]int // connections answered now, by client
+	held   map[netip.Prefix]int // connections answered now, by client network
 }
 
 // DefaultAllow returns the loopback and private address ranges:
@@ -96,7 +114,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	slots := make(chan struct{}, s.maxConns())
+	p := &pools{shared: make(chan struct{}, s.maxConns())}
+	if len(s.Collectors) > 0 {
+		p.collectors = make(chan struct{}, s.maxCollectorConns())
+	}
 	delay := time.Duration(0)
 	for {
 		conn, err := ln.Accept()
@@ -113,62 +134,100 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		delay = 0
-		s.dispatch(ctx, conn, slots, &wg)
+		s.dispatch(ctx, conn, p, &wg)
 	}
 }
 
-// dispatch checks the allowlist and the connection limit and starts
+// pools are the connection slots of a Server: the shared ones and, with
+// Collectors, those reserved for the collectors (nil without).
+type pools struct {
+	shared, collectors chan struct{}
+}
+
+// dispatch checks the allowlist and the connection limits and starts
 // answering conn, or closes it without writing anything.
-func (s *Server) dispatch(ctx context.Context, conn net.Conn, slots chan struct{}, wg *sync.WaitGroup) {
+func (s *Server) dispatch(ctx context.Context, conn net.Conn, p *pools, wg *sync.WaitGroup) {
 	client := conn.RemoteAddr().String()
 	addr, ok := remoteAddr(conn.RemoteAddr())
-	if !ok || !allowed(s.allow(), addr) {
+	addr = addr.Unmap().WithZone("")
+	collector := ok && allowed(s.Collectors, addr)
+	if !collector && (!ok || !allowed(s.allow(), addr)) {
 		s.logger().Info("client not allowed, closing", "client", client)
 		conn.Close()
 		return
 	}
-	addr = addr.Unmap().WithZone("")
-	if !s.hold(addr) {
-		s.logger().Warn("too many connections from one client, closing", "client", client,
-			"max_conns_per_client", s.maxPerClient())
+	release, ok := s.reserve(addr, collector, p)
+	if !ok {
 		conn.Close()
 		return
 	}
-	select {
-	case slots <- struct{}{}:
-	default:
-		s.release(addr)
-		s.logger().Warn("too many connections, closing", "client", client, "max_conns", s.maxConns())
-		conn.Close()
-		return
-	}
+	s.logger().Debug("accepted", "client", client, "collector", collector)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.answer(ctx, conn, func() { <-slots; s.release(addr) })
+		s.answer(ctx, conn, release)
 	}()
 }
 
-// hold counts a connection of client, unless it has all it may hold.
-func (s *Server) hold(client netip.Addr) bool {
+// reserve takes a slot for a connection from addr: a collector's from
+// the reserved pool while it has one free, any other from the shared
+// pool within its network's cap. It logs a refusal.
+func (s *Server) reserve(addr netip.Addr, collector bool, p *pools) (release func(), ok bool) {
+	if collector {
+		select {
+		case p.collectors <- struct{}{}:
+			return func() { <-p.collectors }, true
+		default: // the reserved pool is full (or there is none): share
+		}
+	}
+	network := clientNetwork(addr)
+	if !s.hold(network) {
+		s.logger().Warn("too many connections from one client network, closing", "client", addr.String(),
+			"network", network.String(), "max_conns_per_client", s.maxPerClient())
+		return nil, false
+	}
+	select {
+	case p.shared <- struct{}{}:
+		return func() { <-p.shared; s.release(network) }, true
+	default:
+		s.release(network)
+		s.logger().Warn("too many connections, closing", "client", addr.String(), "max_conns", s.maxConns())
+		return nil, false
+	}
+}
+
+// clientNetwork is the network whose connections share one
+// MaxConnsPerClient: the /24 of an IPv4 address, the /64 of an IPv6 one.
+func clientNetwork(addr netip.Addr) netip.Prefix {
+	bits := clientBitsIPv6
+	if addr.Is4() {
+		bits = clientBitsIPv4
+	}
+	p, _ := addr.Prefix(bits)
+	return p
+}
+
+// hold counts a connection of a client network, unless it has all it may
+// hold.
+func (s *Server) hold(network netip.Prefix) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.held[client] >= s.maxPerClient() {
+	if s.held[network] >= s.maxPerClient() {
 		return false
 	}
 	if s.held == nil {
-		s.held = map[netip.Addr]int{}
+		s.held = map[netip.Prefix]int{}
 	}
-	s.held[client]++
+	s.held[network]++
 	return true
 }
 
 // release ends a connection that hold counted.
-func (s *Server) release(client netip.Addr) {
+func (s *Server) release(network netip.Prefix) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.held[client]--; s.held[client] <= 0 {
-		delete(s.held, client)
+	if s.held[network]--; s.held[network] <= 0 {
+		delete(s.held, network)
 	}
 }
 
@@ -274,6 +333,14 @@ func (s *Server) maxPerClient() int {
 		return DefaultMaxConnsPerClient
 	}
 	return s.MaxConnsPerClient
+}
+
+// maxCollectorConns returns MaxCollectorConns or its default.
+func (s *Server) maxCollectorConns() int {
+	if s.MaxCollectorConns <= 0 {
+		return DefaultMaxCollectorConns
+	}
+	return s.MaxCollectorConns
 }
 
 // writeTimeout returns WriteTimeout or its default.

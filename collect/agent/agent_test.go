@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/lwindolf/dotm/collect/netinfo"
 )
 
@@ -354,5 +356,109 @@ func checkParses(t *testing.T, answer []byte, h *netinfo.Host) {
 	}
 	if !reflect.DeepEqual(got, h) {
 		t.Errorf("parsed answer\n got %+v\nwant %+v", got, h)
+	}
+}
+
+// waitLog waits until the log holds n lines containing want.
+func waitLog(t *testing.T, logs *syncBuffer, want string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(patience)
+	for strings.Count(logs.String(), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("log has %d of %d lines with %q:\n%s", strings.Count(logs.String(), want), n, want, logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// dialFrom connects to addr from a loopback address of its own.
+func dialFrom(t *testing.T, from, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: patience}
+	c, err := d.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetReadDeadline(time.Now().Add(patience)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// The per-client cap counts a client's whole /24: more addresses of one
+// network get no more connections, while another network is served.
+func TestHostilePerNetworkCap(t *testing.T) {
+	release := make(chan struct{})
+	addr, logs := start(t, &Server{
+		MaxConnsPerClient: 2,
+		WriteTimeout:      patience,
+		Source: func(ctx context.Context) (*netinfo.Host, error) {
+			select {
+			case <-release:
+				return testHost, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		},
+	})
+	want := wantAnswer(t, testHost)
+	held := []net.Conn{dialFrom(t, "127.4.0.1", addr), dialFrom(t, "127.4.0.2", addr)}
+	waitLog(t, logs, "msg=accepted", 2)
+	if got, err := io.ReadAll(dialFrom(t, "127.4.0.3", addr)); err != nil || len(got) != 0 {
+		t.Errorf("third address of a full /24 read %q, %v; want nothing and EOF", got, err)
+	}
+	if !strings.Contains(logs.String(), "too many connections from one client network") ||
+		!strings.Contains(logs.String(), "network=127.4.0.0/24") {
+		t.Errorf("no refusal naming the network in the log:\n%s", logs)
+	}
+	held = append(held, dialFrom(t, "127.5.0.1", addr))
+	waitLog(t, logs, "msg=accepted", 3)
+	close(release)
+	for _, c := range held {
+		if got, err := io.ReadAll(c); err != nil || string(got) != want {
+			t.Errorf("client %s got %q, %v; want the answer", c.LocalAddr(), got, err)
+		}
+	}
+}
+
+// clientNetwork groups IPv4 addresses by /24 and IPv6 ones by /64.
+func TestClientNetwork(t *testing.T) {
+	for in, want := range map[string]string{
+		"10.1.2.3":          "10.1.2.0/24",
+		"2001:db8:1:2:3::4": "2001:db8:1:2::/64",
+		"::1":               "::/64",
+	} {
+		if got := clientNetwork(netip.MustParseAddr(in)); got.String() != want {
+			t.Errorf("clientNetwork(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// --collector takes addresses and CIDRs, repeated or comma-separated, and
+// a bad one is refused naming the flag.
+func TestCollectorFlag(t *testing.T) {
+	parse := func(args ...string) (Config, error) {
+		fs := pflag.NewFlagSet("agent", pflag.ContinueOnError)
+		config := BindFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return config()
+	}
+	c, err := parse("--collector", "10.0.0.5", "--collector", "192.0.2.0/24,2001:db8::/64")
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32"), netip.MustParsePrefix("192.0.2.0/24"),
+		netip.MustParsePrefix("2001:db8::/64")}
+	if err != nil || !reflect.DeepEqual(c.Collectors, want) || c.MaxCollectorConns != DefaultMaxCollectorConns {
+		t.Errorf("collectors %v (%d conns), %v; want %v", c.Collectors, c.MaxCollectorConns, err, want)
+	}
+	if !reflect.DeepEqual(c.Allow, DefaultAllow()) {
+		t.Errorf("allow %v, want the default", c.Allow)
+	}
+	if _, err := parse("--collector", "collector.example.com"); err == nil || !strings.Contains(err.Error(), `--collector "collector.example.com"`) {
+		t.Errorf("bad --collector: %v", err)
+	}
+	if _, err := parse("--max-collector-conns", "0"); err == nil || !strings.Contains(err.Error(), "--max-collector-conns") {
+		t.Errorf("--max-collector-conns 0: %v", err)
 	}
 }

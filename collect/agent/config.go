@@ -21,8 +21,13 @@ type Config struct {
 	Listen   string
 	Allow    []netip.Prefix
 	MaxConns int
-	// MaxConnsPerClient bounds one client address's connections at once.
+	// MaxConnsPerClient bounds one client network's connections at once
+	// (a /24 for IPv4, a /64 for IPv6).
 	MaxConnsPerClient int
+	// Collectors are the collector's addresses, always allowed and served
+	// from MaxCollectorConns reserved connections.
+	Collectors        []netip.Prefix
+	MaxCollectorConns int
 	Timeout           time.Duration
 	Proc              string
 }
@@ -33,16 +38,25 @@ func BindFlags(fs *pflag.FlagSet) func() (Config, error) {
 	listen := fs.String("listen", ":4848", "address to listen on, host:port")
 	allow := fs.StringSlice("allow", nil, "client network allowed to connect, as CIDR (repeatable; default: loopback and private networks "+prefixList(DefaultAllow())+")")
 	maxConns := fs.Int("max-conns", DefaultMaxConns, "connections answered at once; more are closed at once")
-	perClient := fs.Int("max-conns-per-client", DefaultMaxConnsPerClient, "connections one client address holds at once; more are closed at once")
+	perClient := fs.Int("max-conns-per-client", DefaultMaxConnsPerClient, "connections one client network (a /24 for IPv4, a /64 for IPv6) holds at once; more are closed at once")
+	collectors := fs.StringSlice("collector", nil, "address or CIDR the collector connects from (repeatable): always allowed, and served from connections no other client can take")
+	perCollector := fs.Int("max-collector-conns", DefaultMaxCollectorConns, "connections reserved for the --collector addresses")
 	timeout := fs.Duration("timeout", DefaultWriteTimeout, "time to collect and write one answer")
 	proc := fs.String("proc", "/proc", "procfs to read sockets and processes from")
 	return func() (Config, error) {
-		c := Config{Listen: *listen, MaxConns: *maxConns, MaxConnsPerClient: *perClient, Timeout: *timeout, Proc: *proc}
+		c := Config{Listen: *listen, MaxConns: *maxConns, MaxConnsPerClient: *perClient,
+			MaxCollectorConns: *perCollector, Timeout: *timeout, Proc: *proc}
 		if err := c.check(); err != nil {
 			return c, err
 		}
-		prefixes, err := parseAllow(*allow)
-		c.Allow = prefixes
+		var err error
+		if c.Allow, err = parsePrefixes("--allow", *allow); err != nil {
+			return c, err
+		}
+		if len(c.Allow) == 0 {
+			c.Allow = DefaultAllow()
+		}
+		c.Collectors, err = parsePrefixes("--collector", *collectors)
 		return c, err
 	}
 }
@@ -58,6 +72,9 @@ func (c Config) check() error {
 	if c.MaxConnsPerClient < 1 {
 		return fmt.Errorf("--max-conns-per-client must be at least 1, not %d", c.MaxConnsPerClient)
 	}
+	if c.MaxCollectorConns < 1 {
+		return fmt.Errorf("--max-collector-conns must be at least 1, not %d", c.MaxCollectorConns)
+	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("--timeout must be positive, not %s", c.Timeout)
 	}
@@ -67,12 +84,9 @@ func (c Config) check() error {
 	return nil
 }
 
-// parseAllow parses the --allow values; none means DefaultAllow. A bare
-// address allows that address only.
-func parseAllow(values []string) ([]netip.Prefix, error) {
-	if len(values) == 0 {
-		return DefaultAllow(), nil
-	}
+// parsePrefixes parses the values of the CIDR flag name (--allow,
+// --collector). A bare address stands for that address only.
+func parsePrefixes(name string, values []string) ([]netip.Prefix, error) {
 	prefixes := make([]netip.Prefix, 0, len(values))
 	for _, v := range values {
 		v = strings.TrimSpace(v)
@@ -80,7 +94,7 @@ func parseAllow(values []string) ([]netip.Prefix, error) {
 		if err != nil {
 			a, aerr := netip.ParseAddr(v)
 			if aerr != nil || a.Zone() != "" {
-				return nil, fmt.Errorf("--allow %q: not a CIDR such as 10.0.0.0/8 or an IP address", v)
+				return nil, fmt.Errorf("%s %q: not a CIDR such as 10.0.0.0/8 or an IP address", name, v)
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
@@ -109,6 +123,8 @@ func Run(ctx context.Context, c Config, log *slog.Logger) error {
 		Allow:             c.Allow,
 		MaxConns:          c.MaxConns,
 		MaxConnsPerClient: c.MaxConnsPerClient,
+		Collectors:        c.Collectors,
+		MaxCollectorConns: c.MaxCollectorConns,
 		WriteTimeout:      c.Timeout,
 		Source: func(context.Context) (*netinfo.Host, error) {
 			return netinfo.ReadProc(c.Proc)
@@ -116,6 +132,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger) error {
 		Log: log,
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "allow", prefixList(c.Allow),
-		"max_conns", c.MaxConns, "max_conns_per_client", c.MaxConnsPerClient, "timeout", c.Timeout, "proc", c.Proc)
+		"max_conns", c.MaxConns, "max_conns_per_client", c.MaxConnsPerClient, "collectors", prefixList(c.Collectors),
+		"max_collector_conns", c.MaxCollectorConns, "timeout", c.Timeout, "proc", c.Proc)
 	return srv.Serve(ctx, ln)
 }

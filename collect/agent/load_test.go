@@ -5,11 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -26,10 +26,14 @@ import (
 const loadAnswer = 8 << 20
 
 // TestAgentLoadChild is not a test: it is the agent process of
-// TestHostileAgentLoad. It serves an 8 MiB answer on loopback, prints its
-// address and answer size, then its goroutine count every 50ms.
+// TestHostileAgentLoad and TestHostileAgentCollectorReserved. It serves an
+// 8 MiB answer on loopback and prints its address and answer size; then,
+// for the load test, its goroutine count every 50ms, or, as the agent of
+// TestHostileAgentCollectorReserved (DOTM_AGENT_LOAD_CHILD=collector,
+// 127.0.0.1 its collector, answers that may take a minute), its log.
 func TestAgentLoadChild(t *testing.T) {
-	if os.Getenv("DOTM_AGENT_LOAD_CHILD") == "" {
+	mode := os.Getenv("DOTM_AGENT_LOAD_CHILD")
+	if mode == "" {
 		return
 	}
 	host := &netinfo.Host{Hostname: strings.Repeat("a", loadAnswer)}
@@ -40,12 +44,44 @@ func TestAgentLoadChild(t *testing.T) {
 	}
 	srv := &Server{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, WriteTimeout: 3 * time.Second,
 		Source: fixedSource(host)}
+	if mode == "collector" {
+		srv.Collectors = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		srv.WriteTimeout = 2 * patience
+		srv.Log = slog.New(slog.NewTextHandler(os.Stdout, nil))
+	}
 	fmt.Println(ln.Addr(), len(srv.render(context.Background())))
 	go srv.Serve(context.Background(), ln)
+	if mode == "collector" {
+		select {}
+	}
 	for {
 		fmt.Println(runtime.NumGoroutine())
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// startLoadChild starts TestAgentLoadChild in mode as its own process and
+// returns its address, its answer's size and the rest of its output.
+func startLoadChild(t *testing.T, mode string) (child *exec.Cmd, addr string, size int, lines *bufio.Scanner) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a load test")
+	}
+	child = exec.Command(os.Args[0], "-test.run=^TestAgentLoadChild$")
+	child.Env = append(os.Environ(), "DOTM_AGENT_LOAD_CHILD="+mode)
+	out, _ := child.StdoutPipe()
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	lines = bufio.NewScanner(out)
+	if !lines.Scan() {
+		t.Fatal("agent process printed nothing")
+	}
+	if _, err := fmt.Sscan(lines.Text(), &addr, &size); err != nil {
+		t.Fatalf("agent process: %q: %v", lines.Text(), err)
+	}
+	return child, addr, size, lines
 }
 
 // procFigures reads an agent process's open file descriptors, threads and
@@ -66,7 +102,7 @@ func procFigures(pid int) (fds, threads, rssKiB int) {
 }
 
 // TestHostileAgentLoad runs the agent as its own process under 500
-// concurrent connections: 400 from six addresses that connect and never
+// concurrent connections: 400 from six networks that connect and never
 // read (slowloris), 100 from another that read whole answers again and
 // again. A collector on its own address is still served in full within a
 // collect deadline each time, and the agent's goroutines, descriptors and
@@ -78,22 +114,7 @@ func TestHostileAgentLoad(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc to measure the agent")
 	}
-	child := exec.Command(os.Args[0], "-test.run=^TestAgentLoadChild$")
-	child.Env = append(os.Environ(), "DOTM_AGENT_LOAD_CHILD=1")
-	out, _ := child.StdoutPipe()
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
-	lines := bufio.NewScanner(out)
-	var addr string
-	var size int
-	if !lines.Scan() {
-		t.Fatal("agent process printed nothing")
-	}
-	if _, err := fmt.Sscan(lines.Text(), &addr, &size); err != nil {
-		t.Fatalf("agent process: %q: %v", lines.Text(), err)
-	}
+	child, addr, size, lines := startLoadChild(t, "load")
 	var mu sync.Mutex
 	var maxGoroutines, maxFDs, maxThreads, maxRSS int
 	go func() {
@@ -117,7 +138,7 @@ func TestHostileAgentLoad(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := dial(fmt.Sprintf("127.0.0.%d", 2+i%6))
+			c, err := dial(fmt.Sprintf("127.2.%d.1", i%6))
 			if err != nil {
 				return
 			}
@@ -130,7 +151,7 @@ func TestHostileAgentLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				c, err := dial("127.0.0.8")
+				c, err := dial("127.8.0.1")
 				if err != nil {
 					continue
 				}
@@ -140,7 +161,7 @@ func TestHostileAgentLoad(t *testing.T) {
 		}()
 	}
 
-	// The collector, from its own address, with collect's default deadline.
+	// The collector, from its own network, with collect's default deadline.
 	const deadline = 10 * time.Second
 	var slowest time.Duration
 	for range 5 {
@@ -182,10 +203,9 @@ func TestHostileAgentLoad(t *testing.T) {
 // TestHostileAgentRunsNoCommand: the agent binary cannot run programs, as
 // it links no package that starts processes; it reads /proc.
 func TestHostileAgentRunsNoCommand(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goBin, "list", "-deps", "github.com/lwindolf/dotm/cmd/dotm-agent").Output()
+	out, err := exec.Command("go", "list", "-deps", "github.com/lwindolf/dotm/cmd/dotm-agent").Output()
 	if err != nil {
-		t.Skipf("go list: %v", err)
+		t.Fatalf("go list: %v", err)
 	}
 	deps := strings.Fields(string(out))
 	if len(deps) < 10 {
@@ -195,5 +215,48 @@ func TestHostileAgentRunsNoCommand(t *testing.T) {
 		if d == "os/exec" || d == "golang.org/x/sys/execabs" {
 			t.Errorf("dotm-agent links %s: the agent must not be able to run commands", d)
 		}
+	}
+}
+
+// TestHostileAgentCollectorReserved runs the agent as its own process
+// with 127.0.0.1 as its --collector, and attacks it from 144 addresses in
+// 16 networks (nine in each, more than the per-network cap), each
+// connecting and never reading, more than the agent's shared slots hold.
+// Once the shared slots are all taken (another client is refused), the
+// collector is still answered in full, again and again.
+func TestHostileAgentCollectorReserved(t *testing.T) {
+	_, addr, size, lines := startLoadChild(t, "collector")
+	var log syncBuffer
+	go func() {
+		for lines.Scan() {
+			fmt.Fprintln(&log, lines.Text())
+		}
+	}()
+
+	const networks, perNetwork = 16, 9
+	attackers := 0
+	for n := range networks {
+		for h := range perNetwork {
+			dialFrom(t, fmt.Sprintf("127.2.%d.%d", n, h+1), addr) // never read
+			attackers++
+		}
+	}
+	if attackers <= DefaultMaxConns+networks*(perNetwork-DefaultMaxConnsPerClient) {
+		t.Fatalf("%d attackers do not outnumber the caps", attackers)
+	}
+	// Every attacker is either holding a shared slot or was refused.
+	waitLog(t, &log, "too many connections", attackers-DefaultMaxConns)
+	if got, err := io.ReadAll(dialFrom(t, "127.3.0.1", addr)); err != nil || len(got) != 0 {
+		t.Fatalf("a client of another network read %d bytes, %v: the shared slots are not all taken, "+
+			"so this test proves nothing", len(got), err)
+	}
+	for i := range 5 {
+		got, err := io.Copy(io.Discard, dialFrom(t, "127.0.0.1", addr))
+		if err != nil || got != int64(size) {
+			t.Errorf("collector, request %d, under attack got %d of %d bytes (%v)", i+1, got, size, err)
+		}
+	}
+	if t.Failed() {
+		t.Logf("agent log:\n%s", log.String())
 	}
 }
