@@ -156,7 +156,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 		}
 		sv, seen := services[int(p)]
 		if !seen || sv.Process == "" {
-			services[int(p)] = store.Service{Port: int(p), Process: s.Program, LastSeen: now}
+			services[int(p)] = store.Service{Port: int(p), Process: s.Program, Title: s.Title, LastSeen: now}
 		}
 	}
 
@@ -169,7 +169,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 		lp, rp := s.Local.Port(), s.Remote.Port()
 		_, localService := services[int(lp)]
 		_, remoteService := services[int(rp)]
-		c := store.Connection{Process: s.Program, LastSeen: now, LastConnection: now}
+		c := store.Connection{Process: s.Program, Title: s.Title, LastSeen: now, LastConnection: now}
 		switch {
 		case self(s.Remote.Addr()) && localService && !remoteService:
 			continue // the server end of a loopback connection: counted at its client end
@@ -196,7 +196,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 		if have := conns[id]; have != nil {
 			have.Connections++
 			if have.Process == "" {
-				have.Process = c.Process
+				have.Process, have.Title = c.Process, c.Title
 			}
 			continue
 		}

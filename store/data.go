@@ -16,6 +16,9 @@ type Service struct {
 	Node    string
 	Port    int
 	Process string
+	// Title is what the host's tool printed for the process when that
+	// differs from Process ("nginx: master"); hash field title, optional.
+	Title string
 	// FirstSeen, LastSeen and LastConnection (when an incoming connection
 	// was last seen) are unix seconds; 0 means never.
 	FirstSeen      int64
@@ -39,6 +42,7 @@ type Connection struct {
 	// Remote is the key's remote part: a node name, an IP or "Internet".
 	Remote         string
 	Process        string
+	Title          string // as for Service
 	Connections    int
 	FirstSeen      int64
 	LastSeen       int64
@@ -92,6 +96,7 @@ const (
 	fLocalPort      = "local_port"
 	fLocalService   = "local_service"
 	fRemoteIPs      = "remote_ips"
+	fTitle          = "title"
 )
 
 func (sv Service) key() string { return serviceKey(sv.Node, strconv.Itoa(sv.Port)) }
@@ -109,6 +114,9 @@ func (sv Service) fields() []any {
 	if sv.Age != "" {
 		f = append(f, fAge, sv.Age)
 	}
+	if sv.Title != "" {
+		f = append(f, fTitle, sv.Title)
+	}
 	return f
 }
 
@@ -116,6 +124,7 @@ func serviceFromHash(node string, port int, h map[string]string) Service {
 	return Service{
 		Node: node, Port: port,
 		Process:        h[fProcess],
+		Title:          h[fTitle],
 		FirstSeen:      atoi64(h[fFirstSeen]),
 		LastSeen:       atoi64(h[fLastSeen]),
 		LastConnection: atoi64(h[fLastConnection]),
@@ -144,6 +153,9 @@ func (c Connection) fields() []any {
 	if c.RemoteIPs != "" {
 		f = append(f, fRemoteIPs, c.RemoteIPs)
 	}
+	if c.Title != "" {
+		f = append(f, fTitle, c.Title)
+	}
 	return f
 }
 
@@ -152,6 +164,7 @@ func connectionFromHash(node, port, remote string, h map[string]string) Connecti
 	return Connection{
 		Node: node, Port: port, Remote: remote,
 		Process:        h[fProcess],
+		Title:          h[fTitle],
 		Connections:    n,
 		FirstSeen:      atoi64(h[fFirstSeen]),
 		LastSeen:       atoi64(h[fLastSeen]),
