@@ -160,8 +160,8 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 		}
 	}
 
-	conns := map[store.ConnectionID]*store.Connection{}
-	remoteIPs := map[store.ConnectionID]map[netip.Addr]bool{} // of Internet remotes
+	conns := map[dirKey]*store.Connection{}
+	remoteIPs := map[dirKey]map[netip.Addr]bool{} // of Internet remotes
 	for _, s := range h.Sockets {
 		if s.State != netinfo.StateEstablished || f.ignored(s) {
 			continue
@@ -186,7 +186,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 			c.Direction, c.Port, c.Remote = store.Out, f.portName(rp), f.remote(s.Remote.Addr())
 			c.RemoteHost, c.RemotePort, c.LocalPort = c.Remote, f.portName(rp), f.portName(lp)
 		}
-		id := store.ConnectionID{Port: c.Port, Remote: c.Remote}
+		id := dirKeyOf(c)
 		if c.Remote == Internet {
 			if remoteIPs[id] == nil {
 				remoteIPs[id] = map[netip.Addr]bool{}
@@ -212,7 +212,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 // merge carries history over from the stored data and drops stored keys
 // the new run proves stale.
 func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]store.Service,
-	conns map[store.ConnectionID]*store.Connection, old prior) store.NodeData {
+	conns map[dirKey]*store.Connection, old prior) store.NodeData {
 	d := store.NodeData{Node: store.Node{Name: node, LastFetch: now, FetchStatus: "OK"}}
 	for _, ip := range h.IPs() {
 		d.Node.IPs = append(d.Node.IPs, ip.Unmap().String())
@@ -221,11 +221,16 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 	// A connection stored under a remote IP that now resolves to a node is
 	// the same connection under a better name: drop the old key and let
 	// its twin inherit the earlier first_seen.
-	first := map[store.ConnectionID]int64{}
-	moved := map[store.ConnectionID]store.Connection{}
+	first := map[dirKey]int64{}
+	moved := map[dirKey]store.Connection{}
+	stored := map[dirKey]bool{}
+	for _, oc := range old.connections {
+		stored[dirKeyOf(oc)] = true
+	}
 	for id, oc := range old.connections {
+		k := dirKeyOf(oc)
 		if oc.FirstSeen != 0 {
-			first[id] = earliest(first[id], oc.FirstSeen)
+			first[k] = earliest(first[k], oc.FirstSeen)
 		}
 		ip, err := netip.ParseAddr(id.Remote)
 		if err != nil {
@@ -233,10 +238,9 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 		}
 		if better := f.remote(ip); better != id.Remote {
 			d.DropConnections = append(d.DropConnections, id)
-			twin := store.ConnectionID{Port: id.Port, Remote: better}
+			twin := dirKey{port: k.port, remote: better, dir: k.dir}
 			first[twin] = earliest(first[twin], oc.FirstSeen)
-			_, storedTwin := old.connections[twin]
-			if conns[twin] == nil && !storedTwin {
+			if conns[twin] == nil && !stored[twin] {
 				// Not seen now: keep its history under the new name.
 				oc.Remote, oc.RemoteHost = better, better
 				if better == Internet {
@@ -276,12 +280,15 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 		d.Services = append(d.Services, sv)
 	}
 	f.expire(&d, now, services, conns, old)
+	splitDirections(&d, old)
 	slices.SortFunc(d.Services, func(a, b store.Service) int { return cmp.Compare(a.Port, b.Port) })
 	slices.SortFunc(d.Connections, func(a, b store.Connection) int {
-		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote))
+		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote),
+			strings.Compare(a.Direction, b.Direction))
 	})
 	slices.SortFunc(d.DropConnections, func(a, b store.ConnectionID) int {
-		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote))
+		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote),
+			cmp.Compare(b2i(a.Split), b2i(b.Split)))
 	})
 	return d
 }
@@ -291,7 +298,7 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 // never). Only a successful fetch expires anything, so a node that stops
 // answering keeps its last picture.
 func (f *fleet) expire(d *store.NodeData, now int64, services map[int]store.Service,
-	conns map[store.ConnectionID]*store.Connection, old prior) {
+	conns map[dirKey]*store.Connection, old prior) {
 	if days := f.conf.ExpireDays["Services"]; days > 0 {
 		for port, sv := range old.services {
 			if _, seen := services[port]; !seen && sv.LastSeen < now-int64(days)*86400 {
@@ -302,7 +309,7 @@ func (f *fleet) expire(d *store.NodeData, now int64, services map[int]store.Serv
 	}
 	if days := f.conf.ExpireDays["Connections"]; days > 0 {
 		for id, c := range old.connections {
-			if conns[id] == nil && c.LastSeen < now-int64(days)*86400 && !slices.Contains(d.DropConnections, id) {
+			if conns[dirKeyOf(c)] == nil && c.LastSeen < now-int64(days)*86400 && !slices.Contains(d.DropConnections, id) {
 				d.DropConnections = append(d.DropConnections, id)
 			}
 		}

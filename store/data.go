@@ -62,6 +62,15 @@ type Connection struct {
 	// ASN), not a complete list of clients. A string, not a slice, so
 	// that Connection stays comparable.
 	RemoteIPs string `json:",omitempty"`
+	// Split marks an outgoing connection that shares port and remote with
+	// an incoming one of the node: it is stored under the seed's key with
+	// "::out" appended, so neither overwrites the other.
+	Split bool `json:",omitempty"`
+}
+
+// ID is the key c is stored under.
+func (c Connection) ID() ConnectionID {
+	return ConnectionID{Port: c.Port, Remote: c.Remote, Split: c.Split}
 }
 
 // RemoteIPList is RemoteIPs split; nil when there are none.
@@ -133,7 +142,7 @@ func serviceFromHash(node string, port int, h map[string]string) Service {
 	}
 }
 
-func (c Connection) key() string { return connectionKey(c.Node, c.Port, c.Remote) }
+func (c Connection) key() string { return connectionKey(c.Node, c.ID()) }
 
 func (c Connection) fields() []any {
 	f := []any{
@@ -178,8 +187,12 @@ func connectionFromHash(node, port, remote string, h map[string]string) Connecti
 	}
 }
 
-// ConnectionID names one connection key.
-type ConnectionID struct{ Port, Remote string }
+// ConnectionID names one connection key; Split adds the "::out" suffix
+// (see Connection.Split).
+type ConnectionID struct {
+	Port, Remote string
+	Split        bool
+}
 
 // NodeData is one node's fetch result, written by WriteNodeData in one go.
 type NodeData struct {
@@ -221,7 +234,7 @@ func (s *Store) WriteNodeData(ctx context.Context, d NodeData) error {
 			p.Del(ctx, serviceKey(name, strconv.Itoa(port)))
 		}
 		for _, id := range d.DropConnections {
-			p.Del(ctx, connectionKey(name, id.Port, id.Remote))
+			p.Del(ctx, connectionKey(name, id))
 		}
 		for ip, node := range d.Resolver {
 			p.Set(ctx, resolverKey(ip), node, 0)
@@ -300,11 +313,14 @@ func (s *Store) Connections(ctx context.Context, node string) ([]Connection, err
 		if !ok || !ok2 || len(hashes[i]) == 0 {
 			continue
 		}
-		out = append(out, connectionFromHash(n, port, remote, hashes[i]))
+		remote, split := strings.CutSuffix(remote, splitSuffix)
+		c := connectionFromHash(n, port, remote, hashes[i])
+		c.Split = split
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Connection) int {
 		return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.Port, b.Port),
-			strings.Compare(a.Remote, b.Remote))
+			strings.Compare(a.Remote, b.Remote), strings.Compare(a.Direction, b.Direction))
 	})
 	return out, nil
 }
