@@ -206,6 +206,13 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 	for id, ips := range remoteIPs {
 		conns[id].RemoteIPs = ipList(ips)
 	}
+	for port, sv := range services {
+		sv.Process = cmp.Or(sv.Process, hiddenOwner)
+		services[port] = sv
+	}
+	for _, c := range conns {
+		c.Process = cmp.Or(c.Process, hiddenOwner)
+	}
 	return f.merge(node, h, now, services, conns, old)
 }
 
@@ -276,10 +283,11 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 		if incoming[port] {
 			sv.LastConnection = now
 		}
-		sv.Age = "fresh"
+		sv.Age = ageFresh
 		d.Services = append(d.Services, sv)
 	}
 	f.expire(&d, now, services, conns, old)
+	f.ageUnseen(&d, now, services, old)
 	splitDirections(&d, old)
 	slices.SortFunc(d.Services, func(a, b store.Service) int { return cmp.Compare(a.Port, b.Port) })
 	slices.SortFunc(d.Connections, func(a, b store.Connection) int {
@@ -315,6 +323,30 @@ func (f *fleet) expire(d *store.NodeData, now int64, services map[int]store.Serv
 		}
 	}
 }
+
+// Values of a service's age field.
+const (
+	ageFresh = "fresh"
+	ageOld   = "old"
+)
+
+// ageUnseen marks the stored services this fetch did not see and that were
+// last seen longer ago than the aging setting as old, rewriting their
+// record; the services seen now are fresh.
+func (f *fleet) ageUnseen(d *store.NodeData, now int64, services map[int]store.Service, old prior) {
+	limit := now - int64(f.conf.AgingServices.Seconds())
+	for port, sv := range old.services {
+		if _, seen := services[port]; seen || sv.LastSeen >= limit || sv.Age == ageOld || slices.Contains(d.DropServices, port) {
+			continue
+		}
+		sv.Age = ageOld
+		d.Services = append(d.Services, sv)
+	}
+}
+
+// hiddenOwner is the process of a socket whose owner the host did not show
+// (netstat's "-"), as the original stored it.
+const hiddenOwner = "-"
 
 // ipList is a set of addresses as stored in remote_ips: sorted, at most
 // store.MaxRemoteIPs (the lowest), comma-separated.

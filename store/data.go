@@ -115,7 +115,10 @@ func (sv Service) fields() []any {
 		fProcess, sv.Process,
 		fFirstSeen, itoa(sv.FirstSeen),
 		fLastSeen, itoa(sv.LastSeen),
-		fLastConnection, itoa(sv.LastConnection),
+	}
+	if sv.LastConnection != 0 {
+		// Absent until an incoming connection is seen, as in the original.
+		f = append(f, fLastConnection, itoa(sv.LastConnection))
 	}
 	if sv.AlertStatus != "" {
 		f = append(f, fAlertStatus, sv.AlertStatus)
