@@ -119,7 +119,7 @@ func (m *Model) build(cur *store.Current, mon store.MonitoringStatus, monitored 
 	m.alerts()
 	m.Coverage = &Coverage{}
 	if monitored {
-		m.Coverage = CoverageOf(cur.Nodes, cur.Services, cur.Checks)
+		m.Coverage = CoverageOf(cur.Nodes, cur.Services, cur.Checks, m.Conf.Mapping)
 		m.Coverage.Monitored, m.Coverage.Sources, m.Coverage.Uncollected = true, mon.Sources, mon.UnknownHosts
 	}
 }
