@@ -161,12 +161,12 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 		}
 		sv, seen := services[int(p)]
 		if !seen || sv.Process == "" {
-			services[int(p)] = store.Service{Port: int(p), Process: s.Program, LastSeen: now}
+			services[int(p)] = store.Service{Port: int(p), Process: s.Program, Title: s.Title, LastSeen: now}
 		}
 	}
 
-	conns := map[store.ConnectionID]*store.Connection{}
-	remoteIPs := map[store.ConnectionID]map[netip.Addr]bool{} // of Internet remotes
+	conns := map[dirKey]*store.Connection{}
+	remoteIPs := map[dirKey]map[netip.Addr]bool{} // of Internet remotes
 	for _, s := range h.Sockets {
 		if s.State != netinfo.StateEstablished || f.ignored(s) {
 			continue
@@ -174,7 +174,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 		lp, rp := s.Local.Port(), s.Remote.Port()
 		_, localService := services[int(lp)]
 		_, remoteService := services[int(rp)]
-		c := store.Connection{Process: s.Program, LastSeen: now, LastConnection: now}
+		c := store.Connection{Process: s.Program, Title: s.Title, LastSeen: now, LastConnection: now}
 		switch {
 		case self(s.Remote.Addr()) && localService && !remoteService:
 			continue // the server end of a loopback connection: counted at its client end
@@ -191,7 +191,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 			c.Direction, c.Port, c.Remote = store.Out, f.portName(rp), f.remote(s.Remote.Addr())
 			c.RemoteHost, c.RemotePort, c.LocalPort = c.Remote, f.portName(rp), f.portName(lp)
 		}
-		id := store.ConnectionID{Port: c.Port, Remote: c.Remote}
+		id := dirKeyOf(c)
 		if c.Remote == Internet {
 			if remoteIPs[id] == nil {
 				remoteIPs[id] = map[netip.Addr]bool{}
@@ -201,7 +201,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 		if have := conns[id]; have != nil {
 			have.Connections++
 			if have.Process == "" {
-				have.Process = c.Process
+				have.Process, have.Title = c.Process, c.Title
 			}
 			continue
 		}
@@ -211,13 +211,20 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 	for id, ips := range remoteIPs {
 		conns[id].RemoteIPs = ipList(ips)
 	}
+	for port, sv := range services {
+		sv.Process = cmp.Or(sv.Process, hiddenOwner)
+		services[port] = sv
+	}
+	for _, c := range conns {
+		c.Process = cmp.Or(c.Process, hiddenOwner)
+	}
 	return f.merge(node, h, now, services, conns, old)
 }
 
 // merge carries history over from the stored data and drops stored keys
 // the new run proves stale.
 func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]store.Service,
-	conns map[store.ConnectionID]*store.Connection, old prior) store.NodeData {
+	conns map[dirKey]*store.Connection, old prior) store.NodeData {
 	d := store.NodeData{Node: store.Node{Name: node, LastFetch: now, FetchStatus: "OK"}}
 	for _, ip := range h.IPs() {
 		d.Node.IPs = append(d.Node.IPs, ip.Unmap().String())
@@ -226,11 +233,16 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 	// A connection stored under a remote IP that now resolves to a node is
 	// the same connection under a better name: drop the old key and let
 	// its twin inherit the earlier first_seen.
-	first := map[store.ConnectionID]int64{}
-	moved := map[store.ConnectionID]store.Connection{}
+	first := map[dirKey]int64{}
+	moved := map[dirKey]store.Connection{}
+	stored := map[dirKey]store.Connection{} // the old records by direction
+	for _, oc := range old.connections {
+		stored[dirKeyOf(oc)] = oc
+	}
 	for id, oc := range old.connections {
+		k := dirKeyOf(oc)
 		if oc.FirstSeen != 0 {
-			first[id] = earliest(first[id], oc.FirstSeen)
+			first[k] = earliest(first[k], oc.FirstSeen)
 		}
 		ip, err := netip.ParseAddr(id.Remote)
 		if err != nil {
@@ -238,10 +250,9 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 		}
 		if better := f.remote(ip); better != id.Remote {
 			d.DropConnections = append(d.DropConnections, id)
-			twin := store.ConnectionID{Port: id.Port, Remote: better}
+			twin := dirKey{port: k.port, remote: better, dir: k.dir}
 			first[twin] = earliest(first[twin], oc.FirstSeen)
-			_, storedTwin := old.connections[twin]
-			if conns[twin] == nil && !storedTwin {
+			if _, had := stored[twin]; conns[twin] == nil && !had {
 				// Not seen now: keep its history under the new name.
 				oc.Remote, oc.RemoteHost = better, better
 				if better == Internet {
@@ -259,7 +270,7 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 	incoming := map[int]bool{}
 	for id, c := range conns {
 		c.FirstSeen = cmp.Or(first[id], now)
-		if oc, had := old.connections[id]; had {
+		if oc, had := stored[id]; had {
 			c.LastSeen = store.Newest(oc.LastSeen, now, f.clock)
 			c.LastConnection = store.Newest(oc.LastConnection, now, f.clock)
 		}
@@ -282,16 +293,20 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 		if incoming[port] {
 			sv.LastConnection = store.Newest(sv.LastConnection, now, f.clock)
 		}
-		sv.Age = "fresh"
+		sv.Age = ageFresh
 		d.Services = append(d.Services, sv)
 	}
 	f.expire(&d, cmp.Or(f.retain, now), services, conns, old)
+	f.ageUnseen(&d, now, services, old)
+	splitDirections(&d, old)
 	slices.SortFunc(d.Services, func(a, b store.Service) int { return cmp.Compare(a.Port, b.Port) })
 	slices.SortFunc(d.Connections, func(a, b store.Connection) int {
-		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote))
+		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote),
+			strings.Compare(a.Direction, b.Direction))
 	})
 	slices.SortFunc(d.DropConnections, func(a, b store.ConnectionID) int {
-		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote))
+		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote),
+			cmp.Compare(b2i(a.Split), b2i(b.Split)))
 	})
 	return d
 }
@@ -301,7 +316,7 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 // days (0: never) before now, the run's retention time. Only a successful fetch expires anything, so a node that stops
 // answering keeps its last picture.
 func (f *fleet) expire(d *store.NodeData, now int64, services map[int]store.Service,
-	conns map[store.ConnectionID]*store.Connection, old prior) {
+	conns map[dirKey]*store.Connection, old prior) {
 	if days := f.conf.ExpireDays["Services"]; days > 0 {
 		for port, sv := range old.services {
 			if _, seen := services[port]; !seen && sv.LastSeen < now-int64(days)*86400 {
@@ -312,12 +327,36 @@ func (f *fleet) expire(d *store.NodeData, now int64, services map[int]store.Serv
 	}
 	if days := f.conf.ExpireDays["Connections"]; days > 0 {
 		for id, c := range old.connections {
-			if conns[id] == nil && c.LastSeen < now-int64(days)*86400 && !slices.Contains(d.DropConnections, id) {
+			if conns[dirKeyOf(c)] == nil && c.LastSeen < now-int64(days)*86400 && !slices.Contains(d.DropConnections, id) {
 				d.DropConnections = append(d.DropConnections, id)
 			}
 		}
 	}
 }
+
+// Values of a service's age field.
+const (
+	ageFresh = "fresh"
+	ageOld   = "old"
+)
+
+// ageUnseen marks the stored services this fetch did not see and that were
+// last seen longer ago than the aging setting as old, rewriting their
+// record; the services seen now are fresh.
+func (f *fleet) ageUnseen(d *store.NodeData, now int64, services map[int]store.Service, old prior) {
+	limit := now - int64(f.conf.AgingServices.Seconds())
+	for port, sv := range old.services {
+		if _, seen := services[port]; seen || sv.LastSeen >= limit || sv.Age == ageOld || slices.Contains(d.DropServices, port) {
+			continue
+		}
+		sv.Age = ageOld
+		d.Services = append(d.Services, sv)
+	}
+}
+
+// hiddenOwner is the process of a socket whose owner the host did not show
+// (netstat's "-"), as the original stored it.
+const hiddenOwner = "-"
 
 // ipList is a set of addresses as stored in remote_ips: sorted, at most
 // store.MaxRemoteIPs (the lowest), comma-separated.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -45,27 +46,44 @@ func fetchMonitoring(ctx context.Context, sources []monitor.Source, timeout time
 }
 
 // nodeNamer maps monitoring host names to dotm nodes: user_node_aliases
-// first, then the exact name, then a case-insensitive match of short names
-// (web01 ↔ web01.dc1.example.com, in either direction).
+// first (the user's word wins), then the exact name (case-insensitive),
+// then a short name to an FQDN whose first label it is, in either
+// direction (web01 ↔ web01.dc1.example.com). Two FQDNs never match each
+// other (db1.foo.example.com is not db1.bar.example.net), an IP address
+// matches only exactly (10.0.0.5 is not 10.20.30.40), and a short name
+// that fits several FQDNs matches none.
 type nodeNamer struct {
 	aliases map[string]string
-	exact   map[string]string // lower-case name → node
-	short   map[string][]string
+	exact   map[string]string   // lower-case name → node
+	fqdns   map[string][]string // lower-case first label → FQDN nodes
+	shorts  map[string]string   // lower-case short name → node
 }
 
 func newNodeNamer(nodes []string, aliases map[string]string) *nodeNamer {
-	n := &nodeNamer{aliases: aliases, exact: map[string]string{}, short: map[string][]string{}}
+	n := &nodeNamer{aliases: aliases, exact: map[string]string{}, fqdns: map[string][]string{}, shorts: map[string]string{}}
 	for _, node := range nodes {
-		n.exact[strings.ToLower(node)] = node
-		s := shortName(node)
-		n.short[s] = append(n.short[s], node)
+		lower := strings.ToLower(node)
+		n.exact[lower] = node
+		switch label, fqdn := hostLabel(lower); {
+		case label == "":
+		case fqdn:
+			n.fqdns[label] = append(n.fqdns[label], node)
+		default:
+			n.shorts[label] = node
+		}
 	}
 	return n
 }
 
-func shortName(name string) string {
-	s, _, _ := strings.Cut(strings.ToLower(name), ".")
-	return s
+// hostLabel returns the first label of a lower-case host name and whether
+// the name is an FQDN (has more labels); "" for an IP address or a name
+// with an empty first label.
+func hostLabel(name string) (label string, fqdn bool) {
+	if _, err := netip.ParseAddr(name); err == nil {
+		return "", false
+	}
+	label, _, fqdn = strings.Cut(name, ".")
+	return label, fqdn
 }
 
 // node returns the node a monitoring host name stands for, or "".
@@ -73,11 +91,16 @@ func (n *nodeNamer) node(name string) string {
 	if a, ok := n.aliases[name]; ok {
 		return a
 	}
-	if node, ok := n.exact[strings.ToLower(name)]; ok {
+	lower := strings.ToLower(name)
+	if node, ok := n.exact[lower]; ok {
 		return node
 	}
-	if nodes := n.short[shortName(name)]; len(nodes) == 1 {
-		return nodes[0]
+	switch label, fqdn := hostLabel(lower); {
+	case label == "":
+	case fqdn:
+		return n.shorts[label]
+	case len(n.fqdns[label]) == 1:
+		return n.fqdns[label][0]
 	}
 	return "" // unknown, or ambiguous between several nodes
 }

@@ -108,7 +108,8 @@ func checkMonitored(t *testing.T, s *store.Store, fleet *simfleet.Fleet) {
 	// The CRITICAL database check hits the apps that use db01, and the
 	// web servers that use those apps.
 	conns, _ := s.Connections(ctx, "")
-	impact := render.NewGraph(conns).Impact("db01", "3306")
+	svcsAll, _ := s.Services(ctx, "")
+	impact := render.NewGraph(conns, svcsAll).Impact("db01", "3306")
 	depth := map[string]int{}
 	for _, d := range impact {
 		depth[d.Node] = d.Depth

@@ -27,6 +27,36 @@ func TestNodeNamer(t *testing.T) {
 	}
 }
 
+// TestNodeNamerNeverGuesses covers the matches that must not happen: IP
+// addresses and FQDN pairs that share only a first label.
+func TestNodeNamerNeverGuesses(t *testing.T) {
+	tests := []struct {
+		name         string
+		nodes        []string
+		monitor, got string
+	}{
+		{"IPv4 is not a dotted name", []string{"10.0.0.5"}, "10.20.30.40", ""},
+		{"IPv4 node, short monitoring name", []string{"10.0.0.5"}, "10", ""},
+		{"IPv4 monitoring name, short node", []string{"10"}, "10.0.0.5", ""},
+		{"IPv4 exact", []string{"10.0.0.5", "10.20.30.40"}, "10.20.30.40", "10.20.30.40"},
+		{"IPv6 exact", []string{"fd00::5"}, "FD00::5", "fd00::5"},
+		{"two FQDNs", []string{"db1.foo.example.com"}, "db1.bar.example.net", ""},
+		{"two FQDNs, the other way", []string{"db1.bar.example.net"}, "db1.foo.example.com", ""},
+		{"short monitoring name → FQDN node", []string{"web01.dc1.example.com"}, "web01", "web01.dc1.example.com"},
+		{"FQDN monitoring name → short node", []string{"web01"}, "web01.dc1.example.com", "web01"},
+		{"short to several FQDNs", []string{"db1.foo.example.com", "db1.bar.example.net"}, "db1", ""},
+		{"FQDN to its short node beside another FQDN", []string{"db1", "db1.bar.example.net"}, "db1.foo.example.com", "db1"},
+		{"short is not a prefix", []string{"web01.dc1.example.com"}, "web0", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := newNodeNamer(tt.nodes, nil).node(tt.monitor); got != tt.got {
+				t.Errorf("nodes %q: node(%q) = %q, want %q", tt.nodes, tt.monitor, got, tt.got)
+			}
+		})
+	}
+}
+
 func TestMapChecks(t *testing.T) {
 	conf := defaultConf(t)
 	services := map[string][]store.Service{

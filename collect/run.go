@@ -431,7 +431,7 @@ func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[str
 		ports = append(ports, sv.Port)
 	}
 	for _, c := range conns {
-		priorOf(priors, c.Node).connections[store.ConnectionID{Port: c.Port, Remote: c.Remote}] = c
+		priorOf(priors, c.Node).connections[c.ID()] = c
 	}
 	f := newFleet(conf, hosts, resolver, ports)
 	f.clock, f.retain = tm.clock, tm.retain
@@ -467,7 +467,7 @@ func (p prior) apply(d store.NodeData) {
 	}
 	for _, c := range d.Connections {
 		c.Node = d.Node.Name
-		p.connections[store.ConnectionID{Port: c.Port, Remote: c.Remote}] = c
+		p.connections[c.ID()] = c
 	}
 }
 

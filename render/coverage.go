@@ -14,8 +14,12 @@ type Coverage struct {
 	// (Nodes monitoring does not know at all are in MissingMonitoring
 	// instead of listing all their services here.)
 	Unmonitored []store.Service
-	// UnmappedChecks are checks that map to no detected service.
+	// UnmappedChecks are checks meant for a service (a service_mapping
+	// rule matches their name) that map to no detected service.
 	UnmappedChecks []store.ServiceCheck
+	// HostChecks counts the checks no rule is meant for (Disk /var, Load):
+	// they are the node's own, not a gap.
+	HostChecks int
 	// MissingMonitoring are nodes the monitoring system does not know.
 	MissingMonitoring []string
 	// Uncollected are monitored hosts that are no dotm node.
@@ -27,9 +31,9 @@ type Coverage struct {
 	Monitored bool
 }
 
-// CoverageOf computes coverage from nodes, their services and the stored
-// checks (by node).
-func CoverageOf(nodes []string, services []store.Service, checks map[string]store.Checks) *Coverage {
+// CoverageOf computes coverage from nodes, their services, the stored
+// checks (by node) and the service_mapping rules.
+func CoverageOf(nodes []string, services []store.Service, checks map[string]store.Checks, rules []store.MappingRule) *Coverage {
 	c := &Coverage{}
 	for _, n := range nodes {
 		if _, ok := checks[n]; !ok {
@@ -40,6 +44,10 @@ func CoverageOf(nodes []string, services []store.Service, checks map[string]stor
 	for _, nc := range checks {
 		for _, sc := range nc.Services {
 			if sc.Mapping == "" {
+				if !forService(sc.Service, rules) {
+					c.HostChecks++
+					continue
+				}
 				c.UnmappedChecks = append(c.UnmappedChecks, sc)
 				continue
 			}
@@ -58,4 +66,10 @@ func CoverageOf(nodes []string, services []store.Service, checks map[string]stor
 	})
 	slices.Sort(c.MissingMonitoring)
 	return c
+}
+
+// forService tells whether a check's name says it is meant for a service:
+// some rule's check regex matches it.
+func forService(check string, rules []store.MappingRule) bool {
+	return slices.ContainsFunc(rules, func(r store.MappingRule) bool { return r.Check.MatchString(check) })
 }

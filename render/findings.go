@@ -78,7 +78,7 @@ func (f *Findings) Count() int {
 // keeps only unused services and disconnections that arose at or after
 // it: when the aging period ran out for them.
 func FindingsOf(m *Model, since int64) *Findings {
-	f := &Findings{Generated: m.Now, LastCollection: m.State.LastUpdated, Since: since, Aging: m.Conf.AgingServices}
+	f := &Findings{Generated: m.Now, LastCollection: m.State.LastUpdated, Since: since, Aging: m.Conf.UnusedServices}
 	f.StaleCollection = f.LastCollection != 0 && time.Duration(m.Now-f.LastCollection)*time.Second > staleCollection
 	cur := m.Current
 	f.StoreProblems = cur.Problems
@@ -87,7 +87,7 @@ func FindingsOf(m *Model, since int64) *Findings {
 	for _, n := range cur.Nodes {
 		listed[n] = true
 	}
-	agingSvc, agingConn := int64(m.Conf.AgingServices/time.Second), int64(m.Conf.AgingConns/time.Second)
+	agingSvc, agingConn := int64(m.Conf.UnusedServices/time.Second), int64(m.Conf.AgingConns/time.Second)
 	for _, sv := range cur.Services {
 		ref := latest[sv.Node]
 		if !listed[sv.Node] || sv.LastSeen < ref {

@@ -14,8 +14,9 @@ import (
 // networks (as collect stores them).
 const Internet = "Internet"
 
-// Dependent is a node that an alert reaches: it connects to the failing
-// service (Depth 1), or to a node that does (Depth 2), and so on.
+// Dependent is a node that an alert reaches: a process of it uses the
+// failing service (Depth 1), or a service that such a process serves
+// (Depth 2), and so on.
 type Dependent struct {
 	Node  string
 	Depth int
@@ -24,72 +25,163 @@ type Dependent struct {
 	Via string
 	// Ports are the ports of Via that it uses.
 	Ports []string
+	// Process is the client process of Node that uses Via ("" when only
+	// the server's record of the connection is known).
+	Process string
+	// Hops are the services from the one Node uses to the failing one.
+	Hops []Hop
 }
 
-// edge is one "client uses server:port" fact.
-type edge struct{ client, server, port string }
+// Hop is one service on an impact path.
+type Hop struct{ Node, Process, Port string }
 
-// Graph is who uses whom, built once from the stored connections.
+func (h Hop) String() string {
+	if h.Process == "" {
+		return h.Node + ":" + h.Port
+	}
+	return h.Node + " " + h.Process + ":" + h.Port
+}
+
+// Path tells how the alert reaches the node: "app03 java → db01
+// mysqld:3306" at depth 1, "web03 via app03 java:8080 → db01 mysqld:3306"
+// further away.
+func (d Dependent) Path() string {
+	hops := make([]string, len(d.Hops))
+	for i, h := range d.Hops {
+		hops[i] = h.String()
+	}
+	if len(d.Hops) > 1 {
+		return d.Node + " via " + strings.Join(hops, " → ")
+	}
+	return strings.TrimSpace(d.Node+" "+d.Process) + " → " + strings.Join(hops, " → ")
+}
+
+// service is one listening port of one node.
+type service struct{ node, port string }
+
+// client is one process of one node ("" when not known).
+type client struct{ node, process string }
+
+// Graph is which process uses which service, built once from the stored
+// connections and services.
 type Graph struct {
-	// clients maps a server node to the edges into it.
-	clients map[string][]edge
+	clients map[service][]client // who uses a service
+	serves  map[client][]string  // the ports a process listens on
+	process map[service]string   // the process behind a service
+	ports   map[string][]string  // the used ports of each node
 }
 
 // NewGraph builds the dependency graph from connections as both ends
-// stored them: an incoming record on the server and an outgoing one on
-// the client each prove the edge, so a node that could not be fetched is
-// still seen through its peers. Loopback connections (a node using itself)
-// are not dependencies between nodes.
-func NewGraph(conns []store.Connection) *Graph {
-	g := &Graph{clients: map[string][]edge{}}
-	seen := map[edge]bool{}
-	add := func(e edge) {
-		if e.client == e.server || seen[e] {
+// stored them: an outgoing record names the client process; an incoming
+// record on the server proves the edge when the client's record is
+// missing (a node that could not be fetched is still seen through its
+// peers), with the client process unknown. A loopback connection makes a
+// process depend on another process of the same node.
+func NewGraph(conns []store.Connection, services []store.Service) *Graph {
+	g := &Graph{clients: map[service][]client{}, serves: map[client][]string{},
+		process: map[service]string{}, ports: map[string][]string{}}
+	for _, sv := range services {
+		p := strconv.Itoa(sv.Port)
+		g.process[service{sv.Node, p}] = sv.Process
+		c := client{sv.Node, sv.Process}
+		if !slices.Contains(g.serves[c], p) {
+			g.serves[c] = append(g.serves[c], p)
+		}
+	}
+	seen := map[service]map[client]bool{}
+	known := map[[3]string]bool{} // client node, server node, port with a named client
+	add := func(s service, c client) {
+		if seen[s] == nil {
+			seen[s] = map[client]bool{}
+		}
+		if seen[s][c] {
 			return
 		}
-		seen[e] = true
-		g.clients[e.server] = append(g.clients[e.server], e)
+		seen[s][c] = true
+		g.clients[s] = append(g.clients[s], c)
+		if !slices.Contains(g.ports[s.node], s.port) {
+			g.ports[s.node] = append(g.ports[s.node], s.port)
+		}
 	}
 	for _, c := range conns {
-		switch c.Direction {
-		case store.In:
-			add(edge{client: c.Remote, server: c.Node, port: c.LocalPort})
-		case store.Out:
-			if c.LocalService == "" {
-				add(edge{client: c.Node, server: c.Remote, port: c.Port})
-			}
+		switch {
+		case c.Direction != store.Out || c.Port == "high":
+		case c.LocalService != "":
+			add(service{c.Node, c.LocalService}, client{c.Node, c.Process})
+		case c.Remote != c.Node:
+			add(service{c.Remote, c.Port}, client{c.Node, c.Process})
+			known[[3]string{c.Node, c.Remote, c.Port}] = true
 		}
+	}
+	for _, c := range conns {
+		if c.Direction != store.In || c.Remote == c.Node || known[[3]string{c.Remote, c.Node, c.LocalPort}] {
+			continue
+		}
+		add(service{c.Node, c.LocalPort}, client{c.Remote, ""})
+		if s := (service{c.Node, c.LocalPort}); g.process[s] == "" {
+			g.process[s] = c.Process
+		}
+	}
+	for _, cs := range g.clients {
+		slices.SortFunc(cs, func(a, b client) int {
+			return cmp.Or(strings.Compare(a.node, b.node), strings.Compare(a.process, b.process))
+		})
+	}
+	for _, ps := range g.ports {
+		slices.SortFunc(ps, comparePorts)
 	}
 	return g
 }
 
-// Impact lists what depends on the service on node:port, transitively:
-// the nodes whose clients are hit when it fails, nearest first. Clients
-// that are not nodes (an internal IP, the Internet) are listed but not
-// followed. port "" means any service of the node (a node that is down).
+// Impact lists what depends on the service on node:port, transitively and
+// process by process: the client processes that use it, then the services
+// those processes serve, and their clients, nearest first. A node that
+// uses one service of a host (a monitoring server scraping an exporter)
+// is not hit by the host's other services. Clients that are not nodes (an
+// internal IP, the Internet) and clients whose process is unknown are
+// listed but not followed. port "" means every service of the node (a
+// node that is down).
 func (g *Graph) Impact(node, port string) []Dependent {
-	type hop struct {
-		node  string
+	type hit struct {
+		svc   service
 		depth int
+		hops  []Hop // from this service to the failing one
+	}
+	var queue []hit
+	visited := map[service]bool{}
+	start := []string{port}
+	if port == "" {
+		start = g.ports[node]
+	}
+	for _, p := range start {
+		s := service{node, p}
+		visited[s] = true
+		queue = append(queue, hit{s, 0, []Hop{{node, g.process[s], p}}})
 	}
 	best := map[string]*Dependent{node: nil}
-	queue := []hop{{node, 0}}
 	for len(queue) > 0 {
 		h := queue[0]
 		queue = queue[1:]
-		for _, e := range g.clients[h.node] {
-			if h.depth == 0 && port != "" && e.port != port {
+		for _, c := range g.clients[h.svc] {
+			d, ok := best[c.node]
+			switch {
+			case !ok:
+				best[c.node] = &Dependent{Node: c.node, Depth: h.depth + 1, Via: h.svc.node,
+					Ports: []string{h.svc.port}, Process: c.process, Hops: h.hops}
+			case d != nil && d.Depth == h.depth+1 && d.Via == h.svc.node && !slices.Contains(d.Ports, h.svc.port):
+				d.Ports = append(d.Ports, h.svc.port)
+			}
+			if !isNode(c.node) || c.process == "" {
 				continue
 			}
-			if d, ok := best[e.client]; ok {
-				if d != nil && d.Depth == h.depth+1 && d.Via == h.node && !slices.Contains(d.Ports, e.port) {
-					d.Ports = append(d.Ports, e.port)
+			for _, p := range g.serves[c] {
+				s := service{c.node, p}
+				if visited[s] {
+					continue
 				}
-				continue
-			}
-			best[e.client] = &Dependent{Node: e.client, Depth: h.depth + 1, Via: h.node, Ports: []string{e.port}}
-			if isNode(e.client) {
-				queue = append(queue, hop{e.client, h.depth + 1})
+				visited[s] = true
+				hops := append([]Hop{{c.node, c.process, p}}, h.hops...)
+				queue = append(queue, hit{s, h.depth + 1, hops})
 			}
 		}
 	}

@@ -115,11 +115,11 @@ func (m *Model) build(cur *store.Current, mon store.MonitoringStatus, monitored 
 	}
 	slices.SortFunc(m.Nodes, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
 	m.attach(cur.Services, cur.Connections, cur.Checks)
-	m.Graph = NewGraph(cur.Connections)
+	m.Graph = NewGraph(cur.Connections, cur.Services)
 	m.alerts()
 	m.Coverage = &Coverage{}
 	if monitored {
-		m.Coverage = CoverageOf(cur.Nodes, cur.Services, cur.Checks)
+		m.Coverage = CoverageOf(cur.Nodes, cur.Services, cur.Checks, m.Conf.Mapping)
 		m.Coverage.Monitored, m.Coverage.Sources, m.Coverage.Uncollected = true, mon.Sources, mon.UnknownHosts
 	}
 }

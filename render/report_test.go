@@ -15,7 +15,7 @@ func TestReportEscapesNames(t *testing.T) {
 	now := int64(1795000000)
 	m := NewModel(now, nil, []*Node{{
 		Node:     store.Node{Name: "web01", FetchStatus: "OK", LastFetch: now},
-		Services: []store.Service{{Port: 8080, Process: evil, FirstSeen: now - 3600, LastSeen: now}},
+		Services: []store.Service{{Port: 8080, Process: evil, FirstSeen: now - 8*86400, LastSeen: now}}, // past the 7-day unused default
 	}})
 	f := FindingsOf(m, 0)
 	if len(f.Unused) != 1 {

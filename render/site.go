@@ -271,9 +271,8 @@ func (b *builder) overview() error {
 			p.AlertCounts = append(p.AlertCounts, stateCount{s, counts[s]})
 		}
 	}
+	p.Services, p.Connections = b.m.liveTotals()
 	for _, n := range b.m.Nodes {
-		p.Services += len(n.Services)
-		p.Connections += len(n.Connections)
 		if n.FetchStatus != "" && n.FetchStatus != "OK" {
 			p.FetchProblems = append(p.FetchProblems, n)
 		}

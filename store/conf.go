@@ -27,6 +27,7 @@ type Conf struct {
 	HistoryExpire  time.Duration
 	AgingServices  time.Duration
 	AgingConns     time.Duration
+	UnusedServices time.Duration  // no client for this long: reported unused
 	ExpireDays     map[string]int // "Services", "Connections", "Nagios Alerts"
 	HidingDays     map[string]int // "Services", "Connections"
 	Mapping        []MappingRule  // sorted by check regex
@@ -100,6 +101,10 @@ func ConfFrom(v map[string]Value) *Conf {
 		HidingDays:     intMap(v["hiding"].Hash),
 		IgnoredPorts:   map[int]bool{},
 		IgnoredNames:   map[string]bool{},
+	}
+	c.UnusedServices = time.Duration(atoiOr(v["unused"].Hash["Services"], 7)) * 24 * time.Hour
+	if c.UnusedServices <= 0 {
+		c.UnusedServices = c.AgingServices
 	}
 	for _, n := range v["other_internal_networks"].List {
 		if p, err := netip.ParsePrefix(n); err == nil {

@@ -19,6 +19,9 @@ type Service struct {
 	Node    string
 	Port    int
 	Process string
+	// Title is what the host's tool printed for the process when that
+	// differs from Process ("nginx: master"); hash field title, optional.
+	Title string
 	// FirstSeen, LastSeen and LastConnection (when an incoming connection
 	// was last seen) are unix seconds; 0 means never.
 	FirstSeen      int64
@@ -42,6 +45,7 @@ type Connection struct {
 	// Remote is the key's remote part: a node name, an IP or "Internet".
 	Remote         string
 	Process        string
+	Title          string // as for Service
 	Connections    int
 	FirstSeen      int64
 	LastSeen       int64
@@ -61,6 +65,15 @@ type Connection struct {
 	// ASN), not a complete list of clients. A string, not a slice, so
 	// that Connection stays comparable.
 	RemoteIPs string `json:",omitempty"`
+	// Split marks an outgoing connection that shares port and remote with
+	// an incoming one of the node: it is stored under the seed's key with
+	// "::out" appended, so neither overwrites the other.
+	Split bool `json:",omitempty"`
+}
+
+// ID is the key c is stored under.
+func (c Connection) ID() ConnectionID {
+	return ConnectionID{Port: c.Port, Remote: c.Remote, Split: c.Split}
 }
 
 // RemoteIPList is RemoteIPs split; nil when there are none.
@@ -95,6 +108,7 @@ const (
 	fLocalPort      = "local_port"
 	fLocalService   = "local_service"
 	fRemoteIPs      = "remote_ips"
+	fTitle          = "title"
 )
 
 func (sv Service) key() string { return serviceKey(sv.Node, strconv.Itoa(sv.Port)) }
@@ -104,7 +118,10 @@ func (sv Service) fields() []any {
 		fProcess, sv.Process,
 		fFirstSeen, itoa(sv.FirstSeen),
 		fLastSeen, itoa(sv.LastSeen),
-		fLastConnection, itoa(sv.LastConnection),
+	}
+	if sv.LastConnection != 0 {
+		// Absent until an incoming connection is seen, as in the original.
+		f = append(f, fLastConnection, itoa(sv.LastConnection))
 	}
 	if sv.AlertStatus != "" {
 		f = append(f, fAlertStatus, sv.AlertStatus)
@@ -112,13 +129,16 @@ func (sv Service) fields() []any {
 	if sv.Age != "" {
 		f = append(f, fAge, sv.Age)
 	}
+	if sv.Title != "" {
+		f = append(f, fTitle, sv.Title)
+	}
 	return f
 }
 
 // serviceFromHash reads a service hash; a time that is not a number is
 // an error.
 func serviceFromHash(node string, port int, h map[string]string) (Service, error) {
-	sv := Service{Node: node, Port: port, Process: h[fProcess], AlertStatus: h[fAlertStatus], Age: h[fAge]}
+	sv := Service{Node: node, Port: port, Process: h[fProcess], Title: h[fTitle], AlertStatus: h[fAlertStatus], Age: h[fAge]}
 	err := times(h, &sv.FirstSeen, &sv.LastSeen, &sv.LastConnection)
 	return sv, err
 }
@@ -137,7 +157,7 @@ func times(h map[string]string, first, last, lastConn *int64) error {
 	return err
 }
 
-func (c Connection) key() string { return connectionKey(c.Node, c.Port, c.Remote) }
+func (c Connection) key() string { return connectionKey(c.Node, c.ID()) }
 
 func (c Connection) fields() []any {
 	f := []any{
@@ -157,6 +177,9 @@ func (c Connection) fields() []any {
 	if c.RemoteIPs != "" {
 		f = append(f, fRemoteIPs, c.RemoteIPs)
 	}
+	if c.Title != "" {
+		f = append(f, fTitle, c.Title)
+	}
 	return f
 }
 
@@ -170,6 +193,7 @@ func connectionFromHash(node, port, remote string, h map[string]string) (Connect
 	c := Connection{
 		Node: node, Port: port, Remote: remote,
 		Process:      h[fProcess],
+		Title:        h[fTitle],
 		Connections:  int(n),
 		Direction:    h[fDirection],
 		RemoteHost:   h[fRemoteHost],
@@ -184,8 +208,12 @@ func connectionFromHash(node, port, remote string, h map[string]string) (Connect
 	return c, err
 }
 
-// ConnectionID names one connection key.
-type ConnectionID struct{ Port, Remote string }
+// ConnectionID names one connection key; Split adds the "::out" suffix
+// (see Connection.Split).
+type ConnectionID struct {
+	Port, Remote string
+	Split        bool
+}
 
 // NodeData is one node's fetch result, written by WriteNodeData in one go.
 type NodeData struct {
@@ -231,7 +259,7 @@ func (s *Store) WriteNodeData(ctx context.Context, d NodeData) error {
 			p.Del(ctx, serviceKey(name, strconv.Itoa(port)))
 		}
 		for _, id := range d.DropConnections {
-			p.Del(ctx, connectionKey(name, id.Port, id.Remote))
+			p.Del(ctx, connectionKey(name, id))
 		}
 		for ip, node := range d.Resolver {
 			p.Set(ctx, resolverKey(ip), node, 0)
@@ -345,16 +373,18 @@ func (s *Store) connections(ctx context.Context, node string) ([]Connection, []P
 			bad = append(bad, Problem{Key: k, Err: errors.New("not of the form dotm::connections::<node>::<port>::<remote>")})
 			continue
 		}
+		remote, split := strings.CutSuffix(remote, splitSuffix)
 		c, err := connectionFromHash(n, port, remote, hashes[i])
 		if err != nil {
 			bad = append(bad, Problem{Key: k, Err: err})
 			continue
 		}
+		c.Split = split
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Connection) int {
 		return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.Port, b.Port),
-			strings.Compare(a.Remote, b.Remote))
+			strings.Compare(a.Remote, b.Remote), strings.Compare(a.Direction, b.Direction))
 	})
 	return out, sortProblems(bad), nil
 }

@@ -39,9 +39,18 @@ func resultKey(id string) string          { return keyResult + id }
 func leaseKey(id string) string           { return keyLease + id }
 func snapshotKey(ts int64) string         { return keySnapshot + itoa(ts) }
 func summaryKey(ts int64) string          { return keySnapshot + itoa(ts) + sep + "summary" }
-func connectionKey(node, port, remote string) string {
-	return keyConnPfx + node + sep + port + sep + remote
+func connectionKey(node string, id ConnectionID) string {
+	k := keyConnPfx + node + sep + id.Port + sep + id.Remote
+	if id.Split {
+		k += splitSuffix
+	}
+	return k
 }
+
+// splitSuffix ends the key of an outgoing connection that shares port and
+// remote with an incoming one. No remote ends in it: node names never
+// contain "::", and "out" is no IPv6 group.
+const splitSuffix = sep + "out"
 
 // splitKey cuts rest (a key with its family prefix removed) into the node
 // and what follows it. ok is false when the key has no node part.

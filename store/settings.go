@@ -347,6 +347,17 @@ func Settings() []*Setting {
 			},
 		},
 		{
+			Name:  "unused",
+			Title: "Unused Services",
+			Description: "Number of days without a client after which a listening service is reported as " +
+				`unused, a candidate for decommissioning (aging only dims it in the graphs). Default is "7" days; ` +
+				`"0" uses the services' aging setting.`,
+			Kind: Hash,
+			Fields: []Field{
+				{Name: "Services", Type: FieldInt, Default: "7"},
+			},
+		},
+		{
 			Name:        "expire",
 			Title:       "Data Retention",
 			Description: `Number of days after which old data should be forgotten. Default is "0" (never).`,

@@ -9,7 +9,7 @@ import (
 func TestSettingsCatalogue(t *testing.T) {
 	all := Settings()
 	want := []string{"fetch_parameters", "other_internal_networks", "user_node_aliases", "nagios_instance",
-		"history", "aging", "expire", "hiding", "service_mapping", "service_port_whitelist", "service_name_whitelist"}
+		"history", "aging", "unused", "expire", "hiding", "service_mapping", "service_port_whitelist", "service_name_whitelist"}
 	if len(all) != len(want) {
 		t.Fatalf("%d settings, want %d", len(all), len(want))
 	}

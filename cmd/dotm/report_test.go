@@ -47,6 +47,7 @@ func agedFleet(t *testing.T, t0 int64) (dataDir string, fleet *simfleet.Fleet, d
 	dataDir = t.TempDir()
 	aging := strconv.Itoa(historyAging)
 	runCLI(t, "--data-dir", dataDir, "config", "set", "aging", `{"Services":"`+aging+`","Connections":"`+aging+`"}`)
+	runCLI(t, "--data-dir", dataDir, "config", "set", "unused", `{"Services":"0"}`) // unused after aging too
 	runCLI(t, "--data-dir", dataDir, "config", "set", "history", `{"enabled":"1","interval":"`+aging+`","expire":"604800"}`)
 	ctx := context.Background()
 	st := openEmbedded(t, dataDir)

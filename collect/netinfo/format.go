@@ -2,6 +2,7 @@ package netinfo
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -142,12 +143,14 @@ func netstatState(state string) string {
 	return state
 }
 
-// netstatProgram is the PID/Program name column: "1234/sshd" or "-".
+// netstatProgram is the PID/Program name column: "1234/sshd" or "-". It
+// carries the title when there is one, as netstat would, so a reader
+// gets both the title and, through CanonicalProcess, the same name.
 func netstatProgram(s Socket) string {
 	if s.PID <= 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%d/%s", s.PID, sanitize(s.Program, true))
+	return fmt.Sprintf("%d/%s", s.PID, sanitize(cmp.Or(s.Title, s.Program), true))
 }
 
 // writeIPAddr is WriteIPAddr on a bufio.Writer.

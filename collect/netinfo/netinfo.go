@@ -28,9 +28,12 @@ type Socket struct {
 	State string
 	// PID and Program identify the owning process; 0 and "" when the
 	// source did not say (netstat without -p, or a socket of another user
-	// seen without privileges).
+	// seen without privileges). Program is the canonical name
+	// (CanonicalProcess) whatever tool reported it; Title is what the tool
+	// printed when that differs ("nginx: worker"), else "".
 	PID     int
 	Program string
+	Title   string
 }
 
 // Interface is one network interface and its addresses.

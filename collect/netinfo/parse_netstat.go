@@ -40,8 +40,9 @@ const netstatShortAddrLen = 23
 //     parse is such a cut address; the line is skipped. A cut address
 //     that still parses (rarely) is returned as printed: use -W.
 //   - "-" in the PID/Program column means no owner (PID 0, Program "").
-//     Program is kept as printed, including spaces, colons and netstat's
-//     truncation; invalid UTF-8 and non-printable characters in it become
+//     Program is the canonical name (CanonicalProcess: "nginx: master"
+//     becomes "nginx") and Title what netstat printed, cut at its column
+//     width; invalid UTF-8 and non-printable characters in it become
 //     U+FFFD.
 //
 // Input with neither the header nor any tcp line is an error, as is a
@@ -156,6 +157,7 @@ func parseNetstatSocket(proto, s string) (sock Socket, ok bool, err error) {
 	if sock.PID, sock.Program, err = parsePIDProgram(strings.TrimSpace(s)); err != nil {
 		return Socket{}, false, err
 	}
+	sock.Program, sock.Title = CanonicalProcess(sock.Program)
 	return sock, true, nil
 }
 

@@ -34,6 +34,12 @@ func mkSocket(local, remote, state string, pid int, program string) Socket {
 	return Socket{Local: mustAP(local), Remote: mustAP(remote), State: state, PID: pid, Program: program}
 }
 
+// withTitle is s with the title the tool printed.
+func withTitle(s Socket, title string) Socket {
+	s.Title = title
+	return s
+}
+
 // sockKey is a socket without its owner.
 type sockKey struct {
 	local, remote netip.AddrPort
@@ -86,7 +92,7 @@ const testNetstatHeader = "Active Internet connections (servers and established)
 var (
 	fixHTTP4Listen = mkSocket("127.0.0.1:18080", "", "LISTEN", 16389, "python3")
 	fixNoOwner     = mkSocket("0.0.0.0:2024", "", "LISTEN", 0, "")
-	fixSpaceName   = mkSocket("127.0.0.1:18084", "", "LISTEN", 16393, "my server")
+	fixSpaceName   = withTitle(mkSocket("127.0.0.1:18084", "", "LISTEN", 16393, "my"), "my server")
 	fixDualListen  = mkSocket("[::]:18082", "", "LISTEN", 16391, "python3")
 	fixHTTP6Listen = mkSocket("[::1]:18081", "", "LISTEN", 16390, "python3")
 	fixMapped      = mkSocket("127.0.0.1:18082", "127.0.0.1:33078", "ESTABLISHED", 16391, "python3")
@@ -116,7 +122,7 @@ func TestParseNetstatFixtures(t *testing.T) {
 		{"netstat-antp-nonroot.txt", 26, []Socket{mkSocket("127.0.0.1:18080", "", "LISTEN", 0, "")}},
 		{"netstat-anp.txt", 26, []Socket{fixHTTP4Listen, fixMapped}},
 		{"netstat-edge.txt", 4, []Socket{
-			mkSocket("0.0.0.0:80", "", "LISTEN", 16393, "nginx: master"),
+			withTitle(mkSocket("0.0.0.0:80", "", "LISTEN", 16393, "nginx"), "nginx: master"),
 			fixNoOwner,
 			fixMapped,
 			mkSocket("[::]:18092", "", "LISTEN", 5055, "python3"),
@@ -188,7 +194,7 @@ func TestParseNetstatProgramBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSockets(t, got, 1, mkSocket("127.0.0.1:1", "", "LISTEN", 7, "a\uFFFDb\uFFFDc d"))
+	wantSockets(t, got, 1, withTitle(mkSocket("127.0.0.1:1", "", "LISTEN", 7, "a\uFFFDb\uFFFDc"), "a\uFFFDb\uFFFDc d"))
 }
 
 func TestParseNetstatErrors(t *testing.T) {

@@ -31,8 +31,9 @@ var ssStates = map[string]string{
 // owner is the first process of the users:(...) column; ss prints the
 // name between quotes without escaping it, so the name ends at the first
 // `",pid=N,` (or `",N,` of old ss versions) and may itself contain quotes
-// and commas. Names are kept as printed (the kernel cuts them to 15
-// bytes); invalid UTF-8 and non-printable characters become U+FFFD.
+// and commas. Names are made canonical (CanonicalProcess: a daemon that
+// set its comm to its title, "gunicorn: maste", is "gunicorn"; the kernel
+// cuts comm to 15 bytes) with what ss printed in Title; invalid UTF-8 and non-printable characters become U+FFFD.
 // Interface suffixes ("127.0.0.53%lo:53", "[fe80::1]%eth0:22") are
 // dropped. The any address "*" becomes "::": current ss prints it for
 // dual-stack IPv6 sockets (netstat prints those as ":::port"), old
@@ -129,6 +130,7 @@ func (p *ssParser) socket(stateName, s string) error {
 	if sock.PID, sock.Program, err = parseSSUsers(s); err != nil {
 		return err
 	}
+	sock.Program, sock.Title = CanonicalProcess(sock.Program)
 	p.sockets = append(p.sockets, sock)
 	return nil
 }

@@ -42,7 +42,7 @@ func TestParseSSFixtures(t *testing.T) {
 			fixLinkLocal,
 			mkSocket("127.0.0.1:18088", "", "LISTEN", 16400, "python3"),
 			mkSocket("127.0.0.53:53", "", "LISTEN", 16795, "systemd-resolve"),
-			mkSocket("127.0.0.1:18080", "127.0.0.1:38194", "ESTABLISHED", 16389, "nginx: worker"),
+			withTitle(mkSocket("127.0.0.1:18080", "127.0.0.1:38194", "ESTABLISHED", 16389, "nginx"), "nginx: worker"),
 			fixHTTP4Listen,
 			mkSocket("127.0.0.1:38194", "127.0.0.1:18080", "SYN_SENT", 16800, "python3"),
 		}},

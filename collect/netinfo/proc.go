@@ -260,7 +260,8 @@ func setOwners(procRoot string, sockets []Socket, inodes []uint64) error {
 	}
 	for i, ino := range inodes {
 		if o := want[ino]; o.pid != 0 {
-			sockets[i].PID, sockets[i].Program = o.pid, o.program
+			sockets[i].PID = o.pid
+			sockets[i].Program, sockets[i].Title = CanonicalProcess(o.program)
 		}
 	}
 	return nil

@@ -71,6 +71,7 @@ func TestRoundTripEdgeCases(t *testing.T) {
 	want.Sockets = append([]Socket(nil), h.Sockets...)
 	want.Sockets[3].Local = ap("[fe80::1]:22")
 	want.Sockets[3].Remote = ap("[fe80::2]:40000")
+	want.Sockets[3].Program, want.Sockets[3].Title = "tmux", "tmux: server"
 	want.Sockets[5].Program = "evil?prog?"
 
 	var buf bytes.Buffer
