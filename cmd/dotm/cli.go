@@ -78,6 +78,9 @@ func run(ctx context.Context, args []string, e *env) int {
 	if errors.Is(err, errChanged) {
 		return exitFailure
 	}
+	if code, ok := checkExit(e, err); ok {
+		return code
+	}
 	fmt.Fprintf(e.stderr, "dotm: %s\n", inert(err.Error()))
 	var u *usageError
 	if errors.As(err, &findingsError{}) {
