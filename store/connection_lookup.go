@@ -14,14 +14,18 @@ func (s *Store) LookupConnections(ctx context.Context, want []Connection) ([]Con
 	for i, c := range want {
 		keys[i] = c.key()
 	}
-	hashes, err := s.hgetAll(ctx, keys)
+	hashes, _, err := s.hgetAll(ctx, keys) // a key that cannot be read is not stored here
 	if err != nil {
 		return nil, fmt.Errorf("read connections: %w", err)
 	}
 	var out []Connection
 	for i, h := range hashes {
-		if len(h) > 0 {
-			out = append(out, connectionFromHash(want[i].Node, want[i].Port, want[i].Remote, h))
+		if len(h) == 0 {
+			continue
+		}
+		if c, err := connectionFromHash(want[i].Node, want[i].Port, want[i].Remote, h); err == nil {
+			c.Split = want[i].Split
+			out = append(out, c)
 		}
 	}
 	return out, nil

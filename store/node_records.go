@@ -15,7 +15,7 @@ import (
 const nodeScanBatch = 5000
 
 // NodeRecords reads one node's services and connections, as Services and
-// Connections do, with a single scan of the keyspace for both: what a
+// Connections do (records that cannot be read are left out, as there), with a single scan of the keyspace for both: what a
 // monitoring check of one node needs, at a fraction of the cost of
 // reading the fleet.
 func (s *Store) NodeRecords(ctx context.Context, node string) ([]Service, []Connection, error) {
@@ -42,7 +42,7 @@ func (s *Store) NodeRecords(ctx context.Context, node string) ([]Service, []Conn
 	keys = slices.DeleteFunc(keys, func(k string) bool {
 		return !strings.HasPrefix(k, svcPfx) && !strings.HasPrefix(k, connPfx)
 	})
-	hashes, err := s.hgetAll(ctx, keys)
+	hashes, _, err := s.hgetAll(ctx, keys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read data of node %s: %w", node, err)
 	}
@@ -54,15 +54,22 @@ func (s *Store) NodeRecords(ctx context.Context, node string) ([]Service, []Conn
 		}
 		if rest, ok := strings.CutPrefix(k, svcPfx); ok {
 			if p, err := strconv.Atoi(rest); err == nil {
-				svcs = append(svcs, serviceFromHash(node, p, hashes[i]))
+				if sv, err := serviceFromHash(node, p, hashes[i]); err == nil {
+					svcs = append(svcs, sv)
+				}
 			}
 		} else if port, remote, ok := strings.Cut(strings.TrimPrefix(k, connPfx), sep); ok {
-			conns = append(conns, connectionFromHash(node, port, remote, hashes[i]))
+			remote, split := strings.CutSuffix(remote, splitSuffix)
+			if c, err := connectionFromHash(node, port, remote, hashes[i]); err == nil {
+				c.Split = split
+				conns = append(conns, c)
+			}
 		}
 	}
 	slices.SortFunc(svcs, func(a, b Service) int { return cmp.Compare(a.Port, b.Port) })
 	slices.SortFunc(conns, func(a, b Connection) int {
-		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote))
+		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote),
+			strings.Compare(a.Direction, b.Direction))
 	})
 	return svcs, conns, nil
 }

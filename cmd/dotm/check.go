@@ -294,7 +294,11 @@ func checkImpact(ctx context.Context, s *store.Store, node, port string, th plug
 	if err != nil {
 		return nil, err
 	}
-	deps := render.NewGraph(conns).Impact(node, strconv.Itoa(p))
+	fleetSvcs, err := s.Services(ctx, "") // impact follows the services the clients serve
+	if err != nil {
+		return nil, err
+	}
+	deps := render.NewGraph(conns, fleetSvcs).Impact(node, strconv.Itoa(p))
 	r := &plugin.Result{}
 	var direct, all int
 	for _, d := range deps {

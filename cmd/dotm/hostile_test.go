@@ -103,7 +103,7 @@ func TestHostileNamesCLI(t *testing.T) {
 	hostileStore(t, dataDir, time.Now().Unix())
 	dd := "--data-dir=" + dataDir
 
-	code, out, errOut := runCLIAll("config", "set", "user_node_aliases",
+	code, _, errOut := runCLIAll("config", "set", "user_node_aliases",
 		`{"\u001b]0;owned\u0007mon":"web01","bidi\u202eevil":"db01"}`, dd)
 	if code != 0 {
 		t.Fatalf("config set: exit %d: %s", code, errOut)

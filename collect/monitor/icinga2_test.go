@@ -333,16 +333,16 @@ func TestIcinga2Errors(t *testing.T) {
 	}{
 		{name: "401",
 			handler: func(w http.ResponseWriter, r *http.Request) {
-				http.Error(w, "<h1>Unauthorized. Please check your user credentials.</h1>", 401)
+				http.Error(w, "<h1>Unauthorized. Please check your user credentials.</h1>", http.StatusUnauthorized)
 			},
 			want: ": authentication failed (HTTP 401); check user and password (user ci)"},
 		{name: "401 without user",
-			handler: func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 401) },
+			handler: func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusUnauthorized) },
 			opts:    func(o *Options) { o.Auth = Auth{} },
 			want:    "authentication failed (HTTP 401); check user and password (no user given"},
 		{name: "403",
 			handler: func(w http.ResponseWriter, r *http.Request) {
-				http.Error(w, `{"error":403,"status":"No permission to access object."}`, 403)
+				http.Error(w, `{"error":403,"status":"No permission to access object."}`, http.StatusForbidden)
 			},
 			want: `may not read hosts (HTTP 403: No permission to access object.)`},
 		{name: "400 with status",
