@@ -117,7 +117,7 @@ func TestHostileNamesCLI(t *testing.T) {
 	}
 	for _, args := range commands {
 		name := strings.Join(args[:2], " ")
-		code, out, errOut = runCLIAll(append(args, dd)...)
+		code, out, errOut := runCLIAll(append(args, dd)...)
 		if code != 0 {
 			t.Errorf("dotm %s: exit %d: %s", name, code, errOut)
 		}
