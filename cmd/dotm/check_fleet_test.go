@@ -38,6 +38,15 @@ func collectedFleet(tb testing.TB, n int, port uint16) (*redistest.Server, *simf
 	if err := fleet.Register(ctx, st); err != nil {
 		tb.Fatal(err)
 	}
+	// Unused after aging too (the default asks for days), so that the
+	// two rounds an hour apart give unused services.
+	unused, err := store.Lookup("unused")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.SetSetting(ctx, unused, store.Value{Hash: map[string]string{"Services": "0"}}); err != nil {
+		tb.Fatal(err)
+	}
 	statusDat := filepath.Join(tb.TempDir(), "status.dat")
 	const t0 = 1795000000
 	for round := range 2 {

@@ -266,6 +266,7 @@ func TestHostileCrashBetweenRenamesCLI(t *testing.T) {
 		}
 	}
 
+	path := os.Getenv("PATH")
 	t.Setenv("PATH", t.TempDir()) // --layout native fails: no dot
 	code, _, stderr := runCLIAll("render", "--out", out, "--now", now, "--data-dir", dataDir, "--cache", t.TempDir(), "--layout", "native")
 	if code == 0 {
@@ -274,6 +275,7 @@ func TestHostileCrashBetweenRenamesCLI(t *testing.T) {
 	if !equalFiles(before, readTree(t, out)) {
 		t.Fatalf("after the failed render, %s is not the complete previous site (%s)", out, stderr)
 	}
+	os.Setenv("PATH", path) // dotm-layout again, for the embedded engine
 	runCLI(t, "render", "--out", out, "--now", now, "--data-dir", dataDir, "--cache", t.TempDir())
 	if !equalFiles(before, readTree(t, out)) {
 		t.Error("the render after recovery does not publish the same site")
