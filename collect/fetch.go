@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lwindolf/dotm/collect/netinfo"
 	"github.com/lwindolf/dotm/store"
@@ -65,8 +66,14 @@ func FetchAgent(ctx context.Context, t Target) (*netinfo.Host, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
+	// A cancelled run (SIGTERM) ends the read at once, not at the deadline.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
 	out, err := readCapped(conn)
 	if err != nil {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, fmt.Errorf("agent %s: %w", addr, ctx.Err())
+		}
 		return nil, fmt.Errorf("agent %s: %w", addr, unwrapOp(err))
 	}
 	h, err := netinfo.ParseAgent(bytes.NewReader(out))

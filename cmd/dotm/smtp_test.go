@@ -86,17 +86,32 @@ func TestHostileHangStopsOnSIGTERM(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name string
+		prep []string // run first, with --data-dir; %s: the peer's address
 		args func(dataDir, addr string) []string
 		want string // %s: the peer's address
 	}{
-		{"report", func(dataDir, addr string) []string {
+		{"report", nil, func(dataDir, addr string) []string {
 			return []string{"--data-dir", dataDir, "report", "--mail-to", "ops@example.com",
 				"--smtp", addr, "--smtp-tls", "none", "--smtp-timeout", "10m"}
 		}, "send the report through %s: stopped"},
+		// An agent that accepts and never answers (the same silent peer).
+		{"collect", []string{"nodes", "add", "--method", "agent", "silent=%s"}, func(dataDir, addr string) []string {
+			return []string{"--data-dir", dataDir, "collect", "--timeout", "10m"}
+		}, "collect interrupted"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			addr, accepted := silentSMTP(t)
-			cmd := exec.Command(bin, c.args(filepath.Join(t.TempDir(), "data"), addr)...)
+			dataDir := filepath.Join(t.TempDir(), "data")
+			if c.prep != nil {
+				args := []string{"--data-dir", dataDir}
+				for _, a := range c.prep {
+					args = append(args, strings.ReplaceAll(a, "%s", addr))
+				}
+				if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+					t.Fatalf("dotm %v: %v\n%s", args, err, out)
+				}
+			}
+			cmd := exec.Command(bin, c.args(dataDir, addr)...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {
