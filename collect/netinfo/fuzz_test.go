@@ -96,6 +96,7 @@ func programsAsWritten(sockets []Socket) []Socket {
 	out := make([]Socket, len(sockets))
 	for i, s := range sockets {
 		s.Program = strings.ReplaceAll(s.Program, "\uFFFD", "?")
+		s.Title = strings.ReplaceAll(s.Title, "\uFFFD", "?") // the title is written in the program column
 		out[i] = s
 	}
 	return out
