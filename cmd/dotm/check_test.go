@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -44,16 +43,8 @@ func checkScriptParams(t *testing.T, p testscript.Params) testscript.Params {
 			ts.Check(err)
 			ts.Setenv(args[0], strconv.Itoa(p))
 		},
-		"redis-start": func(ts *testscript.TestScript, neg bool, args []string) {
-			dir := ts.MkAbs("redis")
-			ts.Check(os.MkdirAll(dir, 0o700))
-			srv, err := redistest.StartServer(bin, dir)
-			ts.Check(err)
-			ts.Defer(srv.Stop)
-			ts.Setenv("REDIS", srv.URL())
-			ts.Setenv("REDIS_PORT", strconv.Itoa(srv.Port))
-		},
-		"plugin": pluginCmd,
+		"redis-start": redisStartCmd(bin),
+		"plugin":      pluginCmd,
 	}
 	p.RequireExplicitExec = true
 	return p

@@ -70,16 +70,23 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Fatalf("nothing listens on %s", args[0])
 			},
-			"redis-start": func(ts *testscript.TestScript, neg bool, args []string) {
-				dir := ts.MkAbs("redis")
-				ts.Check(os.MkdirAll(dir, 0o700))
-				srv, err := redistest.StartServer(bin, dir)
-				ts.Check(err)
-				ts.Defer(srv.Stop)
-				ts.Setenv("REDIS", srv.URL())
-				ts.Setenv("REDIS_PORT", strconv.Itoa(srv.Port))
-			},
+			"redis-start": redisStartCmd(bin),
 		},
 		RequireExplicitExec: true,
 	})
+}
+
+// redisStartCmd is the testscript command redis-start: a redis-server
+// (the program bin) of the script's own, its URL in $REDIS and its port in
+// $REDIS_PORT.
+func redisStartCmd(bin string) func(ts *testscript.TestScript, neg bool, args []string) {
+	return func(ts *testscript.TestScript, neg bool, args []string) {
+		dir := ts.MkAbs("redis")
+		ts.Check(os.MkdirAll(dir, 0o700))
+		srv, err := redistest.StartServer(bin, dir)
+		ts.Check(err)
+		ts.Defer(srv.Stop)
+		ts.Setenv("REDIS", srv.URL())
+		ts.Setenv("REDIS_PORT", strconv.Itoa(srv.Port))
+	}
 }
