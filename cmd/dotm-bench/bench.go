@@ -50,10 +50,12 @@ func bench(ctx context.Context, c config) ([]row, error) {
 		return nil, err
 	}
 	bin := filepath.Join(c.work, "dotm")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/lwindolf/dotm/cmd/dotm")
+	// dotm and, beside it, dotm-layout: the embedded layout engine.
+	build := exec.CommandContext(ctx, "go", "build", "-o", c.work+string(filepath.Separator),
+		"github.com/lwindolf/dotm/cmd/dotm", "github.com/lwindolf/dotm/cmd/dotm-layout")
 	build.Stderr = c.log
 	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build dotm (run dotm-bench inside the repository): %w", err)
+		return nil, fmt.Errorf("build dotm and dotm-layout (run dotm-bench inside the repository): %w", err)
 	}
 	redisBin, err := exec.LookPath("redis-server")
 	if err != nil {
