@@ -193,8 +193,11 @@ func TestHostileBadStoreCLI(t *testing.T) {
 			for _, sv := range cur.Services {
 				perNode[sv.Node]++
 			}
-			if len(cur.Nodes) != 3 || perNode["web01"] == 0 || perNode["web01"] != perNode["db01"] || perNode["db01"] != perNode["app01"] {
-				t.Errorf("after collect: nodes %v, services per node %v; want all three alike", cur.Nodes, perNode)
+			// The three nodes read this machine a moment apart, while other
+			// tests open and close listeners: their counts may differ, but
+			// none may have lost its services to a neighbour's bad key.
+			if len(cur.Nodes) != 3 || perNode["web01"] == 0 || perNode["db01"] == 0 || perNode["app01"] == 0 {
+				t.Errorf("after collect: nodes %v, services per node %v; want services on all three", cur.Nodes, perNode)
 			}
 
 			site := filepath.Join(t.TempDir(), "site")
