@@ -67,6 +67,15 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 		return err
 	}
 	defer st.Close()
+	// The demo's history is three hours long: a service counts as unused
+	// after aging, not after the days the unused setting asks by default.
+	unused, err := store.Lookup("unused")
+	if err == nil {
+		err = st.SetSetting(ctx, unused, store.Value{Hash: map[string]string{"Services": "0"}})
+	}
+	if err != nil {
+		return err
+	}
 	fleet := simfleet.Generate(o.hosts, 1, uint16(o.agentPort))
 	now := time.Now()
 	if err := demoRounds(ctx, st, fleet, filepath.Join(dir, "status.dat"), now); err != nil {
