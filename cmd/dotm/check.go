@@ -277,13 +277,15 @@ func checkImpact(ctx context.Context, s *store.Store, node, port string, th plug
 	if !listed[node] {
 		return unknown("%s is not a dotm node; see dotm nodes list", node), nil
 	}
-	svcs, err := s.Services(ctx, node)
+	// The fleet's services, read once: they name the process on the
+	// checked port, and impact follows the services its clients serve.
+	svcs, err := s.Services(ctx, "")
 	if err != nil {
 		return nil, err
 	}
 	var proc string
 	for _, sv := range svcs {
-		if sv.Port == p {
+		if sv.Node == node && sv.Port == p {
 			proc = sv.Process
 		}
 	}
@@ -294,11 +296,7 @@ func checkImpact(ctx context.Context, s *store.Store, node, port string, th plug
 	if err != nil {
 		return nil, err
 	}
-	fleetSvcs, err := s.Services(ctx, "") // impact follows the services the clients serve
-	if err != nil {
-		return nil, err
-	}
-	deps := render.NewGraph(conns, fleetSvcs).Impact(node, strconv.Itoa(p))
+	deps := render.NewGraph(conns, svcs).Impact(node, strconv.Itoa(p))
 	r := &plugin.Result{}
 	var direct, all int
 	for _, d := range deps {
