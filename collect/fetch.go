@@ -120,9 +120,14 @@ func FetchLocal(ctx context.Context, t Target) (*netinfo.Host, error) {
 // output of sshScript.
 const sshMarker = "----- dotm: ip addr -----"
 
-// sshScript prefers ss, falls back to netstat, then lists interfaces.
+// sshScript prefers ss, falls back to netstat (wide, so long IPv6
+// addresses are not cut; plain where -W is unknown), then lists
+// interfaces. Without either tool it says so on stderr, which FetchSSH
+// passes on.
 const sshScript = `LC_ALL=C; export LC_ALL; PATH=$PATH:/usr/sbin:/sbin; ` +
-	`if command -v ss >/dev/null 2>&1; then ss -tanp; else netstat -antp; fi; ` +
+	`if command -v ss >/dev/null 2>&1; then ss -tanp; ` +
+	`elif command -v netstat >/dev/null 2>&1; then netstat -antpW 2>/dev/null || netstat -antp; ` +
+	`else echo 'dotm: neither ss (iproute2) nor netstat (net-tools) is installed on this node' >&2; fi; ` +
 	`echo '` + sshMarker + `'; ip addr`
 
 // FetchSSH runs ss (or netstat) and ip addr on the node with the system's
@@ -171,6 +176,10 @@ func FetchSSH(ctx context.Context, t Target) (*netinfo.Host, error) {
 	}
 	h, err := parseSSHOutput(out)
 	if err != nil {
+		if said := strings.TrimSpace(stderr.String()); said != "" {
+			// The tool's own complaint says more than "empty input".
+			return nil, fmt.Errorf("ssh %s: %w; the node said: %s", t.hostPort(22), err, lastLine(said))
+		}
 		return nil, fmt.Errorf("ssh %s: %w", t.hostPort(22), err)
 	}
 	return h, nil
@@ -195,6 +204,10 @@ func sshFailure(ctx context.Context, err error, stderr string, t Target) string 
 	}
 	if msg == "" {
 		return err.Error()
+	}
+	if strings.Contains(msg, "banner exchange") || strings.Contains(msg, "kex_exchange_identification") {
+		return lastLine(msg) + fmt.Sprintf("; %s does not speak SSH: if a dotm agent listens there, "+
+			"fetch the node with --method agent (dotm nodes add %s=%s --method agent)", t.hostPort(22), t.Name, t.hostPort(22))
 	}
 	return lastLine(msg)
 }

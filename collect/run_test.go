@@ -1,13 +1,11 @@
 package collect
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,19 +84,7 @@ func TestSocketProcess(t *testing.T) {
 // listeners and a real connection, and checks that collect stores exactly
 // those.
 func TestCollectRealAgent(t *testing.T) {
-	child := exec.Command(os.Args[0], "-test.run=^TestSocketProcess$")
-	child.Env = append(os.Environ(), "DOTM_SOCKET_CHILD=1")
-	out, _ := child.StdoutPipe()
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
-	var used, unused int
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if _, err2 := fmt.Sscan(line, &used, &unused); err != nil || err2 != nil {
-		t.Fatalf("child: %q %v %v", line, err, err2)
-	}
-	pid := child.Process.Pid
+	pid, used, unused := startSocketChild(t)
 	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	program := strings.TrimSpace(string(comm))
 

@@ -29,11 +29,13 @@ type Server struct {
 	// OtherPublicKey is a host key of no server, to stand for a changed one.
 	OtherPublicKey string
 	Dir            string
+	setEnv         []string
 }
 
 // Start runs sshd for the test; it is skipped (failed with CI=true) when
-// sshd or ssh-keygen is missing.
-func Start(t testing.TB) *Server {
+// sshd or ssh-keygen is missing. Each setEnv ("NAME=value", e.g. a PATH
+// that leaves a tool out) is set in every session sshd starts.
+func Start(t testing.TB, setEnv ...string) *Server {
 	t.Helper()
 	sshd := redistest.Require(t, "/usr/sbin/sshd")
 	keygen := redistest.Require(t, "ssh-keygen")
@@ -43,7 +45,7 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	s := &Server{User: u.Username, Dir: dir, ClientKey: filepath.Join(dir, "client_key")}
+	s := &Server{User: u.Username, Dir: dir, ClientKey: filepath.Join(dir, "client_key"), setEnv: setEnv}
 	for _, k := range []string{"host_key", "client_key", "other_key"} {
 		out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput()
 		if err != nil {
@@ -83,6 +85,9 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 `, s.Port, dir, dir, dir)
+	for _, kv := range s.setEnv {
+		cfg += fmt.Sprintf("SetEnv %q\n", kv)
+	}
 	conf := filepath.Join(dir, "sshd_config")
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
