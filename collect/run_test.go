@@ -150,15 +150,18 @@ func TestCollectRealAgent(t *testing.T) {
 	}
 }
 
-type connKey struct{ node, port, remote string }
+// connKey is a connection record: an incoming and an outgoing one may
+// share node, port and remote.
+type connKey struct{ node, port, remote, direction string }
 
 type connWant struct {
-	direction string
-	count     int
+	process string
+	count   int
 }
 
 // expected derives, from the fleet's declared edges alone, the connection
-// records collect must produce.
+// records collect must produce: direction, the program's name and the
+// count of each.
 func expected(f *simfleet.Fleet) map[connKey]connWant {
 	name := func(h *simfleet.Host) string {
 		if h == nil {
@@ -169,14 +172,13 @@ func expected(f *simfleet.Fleet) map[connKey]connWant {
 	out := map[connKey]connWant{}
 	for _, h := range f.Hosts {
 		for _, e := range h.Out {
-			k := connKey{h.Name, strconv.Itoa(int(e.Port)), name(e.To)}
-			w := out[k]
-			out[k] = connWant{store.Out, w.count + e.Count}
+			k := connKey{h.Name, strconv.Itoa(int(e.Port)), name(e.To), store.Out}
+			out[k] = connWant{e.Process, out[k].count + e.Count}
 		}
 		for _, e := range h.In {
-			k := connKey{h.Name, strconv.Itoa(int(e.Port)), name(e.From)}
-			w := out[k]
-			out[k] = connWant{store.In, w.count + e.Count}
+			k := connKey{h.Name, strconv.Itoa(int(e.Port)), name(e.From), store.In}
+			s, _ := h.Service(e.Port)
+			out[k] = connWant{s.Process, out[k].count + e.Count}
 		}
 	}
 	return out
@@ -281,7 +283,23 @@ func checkFleet(t *testing.T, s *store.Store, fleet *simfleet.Fleet) {
 	want := expected(fleet)
 	got := map[connKey]connWant{}
 	for _, c := range conns {
-		got[connKey{c.Node, c.Port, c.Remote}] = connWant{c.Direction, c.Connections}
+		k := connKey{c.Node, c.Port, c.Remote, c.Direction}
+		if _, dup := got[k]; dup {
+			t.Errorf("connection %v stored twice", k)
+		}
+		got[k] = connWant{c.Process, c.Connections}
+	}
+	both := false
+	for k := range want {
+		if k.remote == Internet && k.direction == store.Out {
+			_, both = want[connKey{k.node, k.port, k.remote, store.In}]
+		}
+		if both {
+			break
+		}
+	}
+	if !both {
+		t.Error("the fleet has no host that serves and calls one port on the Internet; the test would not see them merged")
 	}
 	for k, w := range want {
 		if got[k] != w {

@@ -16,7 +16,8 @@ func (h *Host) Report() *netinfo.Host {
 		{Name: "eth0", Addrs: []netip.Prefix{netip.PrefixFrom(h.IP, 16)}},
 	}}
 	add := func(state string, local, remote netip.AddrPort, pid int, prog string) {
-		r.Sockets = append(r.Sockets, netinfo.Socket{State: state, Local: local, Remote: remote, PID: pid, Program: prog})
+		r.Sockets = append(r.Sockets, netinfo.Socket{State: state, Local: local, Remote: remote, PID: pid,
+			Program: prog, Title: titles[[2]string{prog, state}]})
 	}
 	any4 := netip.IPv4Unspecified()
 	add(netinfo.StateListen, netip.AddrPortFrom(any4, 22), netip.AddrPort{}, 501, "sshd")
@@ -43,6 +44,17 @@ func (h *Host) Report() *netinfo.Host {
 			netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 255, 255, 1}), 50022), 503, "sshd")
 	}
 	return r
+}
+
+// titles are what netstat -p prints for daemons that rewrite their argv,
+// by program and socket state, as captured on a real host
+// (collect/netinfo/testdata/titles-netstat-antp.txt): the agent's answer
+// carries them, and the collector must still store the program's name.
+var titles = map[[2]string]string{
+	{"nginx", netinfo.StateListen}:      "nginx: master",
+	{"nginx", netinfo.StateEstablished}: "nginx: worker",
+	{"sshd", netinfo.StateListen}:       "sshd: /usr/sb",
+	{"sshd", netinfo.StateEstablished}:  "sshd: root@pt",
 }
 
 // clientPort is the ephemeral port of the k-th socket of an edge.

@@ -104,6 +104,9 @@ func Generate(n int, seed uint64, agentPort uint16) *Fleet {
 		for _, w := range byTier["web"] {
 			f.connect(lb, w, 80, "haproxy", 1+r.IntN(4), netip.Addr{})
 		}
+		// A backend on the Internet: the lb serves :443 to the Internet
+		// and calls it on :443 too, two records of one port and remote.
+		f.connect(lb, nil, 443, "haproxy", 2, netip.AddrFrom4([4]byte{203, 0, 113, 250}))
 	}
 	for _, w := range byTier["web"] {
 		for range 2 {
