@@ -31,6 +31,11 @@ type fleet struct {
 	servicePorts map[uint16]bool
 	// agentPort is skipped: dotm's own fetches are not architecture.
 	agentPort uint16
+	// ignoredNames are service_name_whitelist's names made canonical
+	// (netinfo.CanonicalProcess), as the sockets' programs are: an entry
+	// written as netstat printed it ("redis-server *", "/usr/sbin/rpc.mountd")
+	// hides that program too.
+	ignoredNames map[string]bool
 	// clock is the system clock of the run: stored times up to it that
 	// are newer than the run's stay (store.Newest). retain is the time
 	// expire measures age against (store.RetentionTime); 0 means the
@@ -42,7 +47,11 @@ type fleet struct {
 // node name) and what the store knew of the nodes not fetched this run.
 func newFleet(conf *store.Conf, hosts map[string]*netinfo.Host, stored map[string]string, storedPorts []int) *fleet {
 	f := &fleet{conf: conf, owners: map[netip.Addr][]string{}, servicePorts: map[uint16]bool{},
-		agentPort: uint16(conf.AgentPort)}
+		agentPort: uint16(conf.AgentPort), ignoredNames: map[string]bool{}}
+	for n := range conf.IgnoredNames {
+		name, _ := netinfo.CanonicalProcess(n)
+		f.ignoredNames[name] = true
+	}
 	for name, h := range hosts {
 		for _, ip := range hostIPs(h) {
 			f.addOwner(ip, name)
@@ -101,7 +110,7 @@ func (f *fleet) resolverEntries() map[string]string {
 // isServicePort reports whether a listening socket is a service: its port
 // and process are not on the ignore lists, and it is not dotm's agent.
 func (f *fleet) isServicePort(port uint16, program string) bool {
-	return port != 0 && port != f.agentPort && !f.conf.IgnoredPorts[int(port)] && !f.conf.IgnoredNames[program]
+	return port != 0 && port != f.agentPort && !f.conf.IgnoredPorts[int(port)] && !f.ignoredNames[program]
 }
 
 // ignored reports whether an established socket is left out: it touches an
@@ -113,7 +122,7 @@ func (f *fleet) ignored(s netinfo.Socket) bool {
 			return true
 		}
 	}
-	return f.conf.IgnoredNames[s.Program]
+	return f.ignoredNames[s.Program]
 }
 
 // portName is a port as stored: the number, or "high" for an ephemeral

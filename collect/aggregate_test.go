@@ -277,3 +277,24 @@ func TestAggregateRemoteIPs(t *testing.T) {
 		}
 	}
 }
+
+// TestAggregateWhitelistAsNetstatPrints: service_name_whitelist entries
+// are compared by the program's canonical name, so one written as netstat
+// printed it hides the program whatever tool read the host.
+func TestAggregateWhitelistAsNetstatPrints(t *testing.T) {
+	conf := defaultConf(t)
+	conf.IgnoredNames = map[string]bool{"redis-server *": true, "/usr/sbin/rpc.mountd": true}
+	redis := sock(netinfo.StateListen, "0.0.0.0:6379", "", 10, "redis-server")
+	redis.Title = "redis-server *:6379"
+	h := &netinfo.Host{Sockets: []netinfo.Socket{
+		redis,
+		sock(netinfo.StateListen, "0.0.0.0:20048", "", 11, "rpc.mountd"),
+		sock(netinfo.StateListen, "0.0.0.0:80", "", 12, "nginx"),
+	}, Interfaces: iface("10.0.0.1/24")}
+	hosts := map[string]*netinfo.Host{"db01": h}
+	d := newFleet(conf, hosts, nil, nil).aggregate("db01", h, 1000,
+		prior{services: map[int]store.Service{}, connections: map[store.ConnectionID]store.Connection{}})
+	if len(d.Services) != 1 || d.Services[0].Port != 80 {
+		t.Errorf("services %+v: redis-server and rpc.mountd are whitelisted, want only nginx's 80", d.Services)
+	}
+}

@@ -416,7 +416,8 @@ func Settings() []*Setting {
 			Title: "Aggregator: Service Name Whitelist",
 			Description: "Comma separated list of process names that are to be ignored. This is to avoid " +
 				"presenting basic Unix services (RPC helpers, shared filesystems, monitoring agents) as " +
-				"high-level services of interest.",
+				"high-level services of interest. Names are the programs' names as ss shows them; an entry " +
+				"written as netstat prints it (\"redis-server *\", \"/usr/sbin/rpc.mountd\") means that program.",
 			Kind:    Text,
 			Default: Value{Text: "rpc.statd,rpcstatd,rpc.mountd"},
 			check:   checkNames,
