@@ -21,6 +21,9 @@ type SourceResult struct {
 	Source        string // without credentials
 	Err           string // "" when it answered
 	Hosts, Checks int
+	// Orphans are checks of a host the source does not list: dropped,
+	// and not counted in Checks.
+	Orphans int
 }
 
 // fetchMonitoring reads every source; a failing source is reported and
@@ -36,9 +39,20 @@ func fetchMonitoring(ctx context.Context, sources []monitor.Source, timeout time
 		if err != nil {
 			r.Err = err.Error()
 		} else {
-			r.Hosts, r.Checks = len(st.Hosts), len(st.Services)
+			listed := make(map[string]bool, len(st.Hosts))
+			for _, h := range st.Hosts {
+				listed[h.Name] = true
+			}
+			r.Hosts = len(st.Hosts)
+			for _, sv := range st.Services {
+				if !listed[sv.Host] {
+					r.Orphans++
+					continue
+				}
+				all.Services = append(all.Services, sv)
+				r.Checks++
+			}
 			all.Hosts = append(all.Hosts, st.Hosts...)
-			all.Services = append(all.Services, st.Services...)
 		}
 		results = append(results, r)
 	}

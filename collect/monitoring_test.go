@@ -1,7 +1,12 @@
 package collect
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/lwindolf/dotm/collect/monitor"
 	"github.com/lwindolf/dotm/store"
@@ -127,5 +132,42 @@ func TestWorse(t *testing.T) {
 		if !Worse(order[i], order[i-1]) || Worse(order[i-1], order[i]) {
 			t.Errorf("%s must be worse than %s", order[i], order[i-1])
 		}
+	}
+}
+
+// TestFetchMonitoringCountsWhatItKeeps: checks of a host the source does
+// not list (a status.dat without that host's hoststatus block) are
+// dropped, and the summary says so instead of counting them.
+func TestFetchMonitoringCountsWhatItKeeps(t *testing.T) {
+	b, err := os.ReadFile("monitor/testdata/status.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.SplitAfter(string(b), "\t}\n")
+	var kept strings.Builder
+	for _, blk := range blocks {
+		if strings.Contains(blk, "hoststatus {") && strings.Contains(blk, "\thost_name=db01\n") {
+			continue
+		}
+		kept.WriteString(blk)
+	}
+	path := filepath.Join(t.TempDir(), "status.dat")
+	if err := os.WriteFile(path, []byte(kept.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err := monitor.Open(path, monitor.Auth{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, results := fetchMonitoring(context.Background(), []monitor.Source{src}, 10*time.Second)
+	if len(results) != 1 || results[0].Err != "" {
+		t.Fatalf("results %+v", results)
+	}
+	if r := results[0]; r.Hosts != 3 || r.Checks != 14 || r.Orphans != 4 || len(st.Services) != 14 {
+		t.Errorf("result %+v with %d services kept; want 3 hosts, 14 checks kept, db01's 4 dropped", r, len(st.Services))
+	}
+	sum := Summary{Nodes: 1, Fetched: 1, Sources: results}
+	if !strings.Contains(sum.String(), "14 checks from 1/1 sources (4 more dropped: their hosts are not in the source's host list)") {
+		t.Errorf("summary %q", sum)
 	}
 }

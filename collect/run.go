@@ -99,16 +99,19 @@ func (s Summary) String() string {
 		}
 	}
 	if len(s.Sources) > 0 {
-		checks := 0
+		checks, orphans := 0, 0
 		var bad []string
 		for _, r := range s.Sources {
-			checks += r.Checks
+			checks, orphans = checks+r.Checks, orphans+r.Orphans
 			if r.Err != "" {
 				// Source errors usually start with the source's name.
 				bad = append(bad, fmt.Sprintf("%s (%s)", r.Source, strings.TrimPrefix(r.Err, r.Source+": ")))
 			}
 		}
 		line += fmt.Sprintf("; monitoring: %d checks from %d/%d sources", checks, len(s.Sources)-len(bad), len(s.Sources))
+		if orphans > 0 {
+			line += fmt.Sprintf(" (%d more dropped: their hosts are not in the source's host list)", orphans)
+		}
 		if len(bad) > 0 {
 			line += "; failed: " + strings.Join(bad, ", ")
 		}
