@@ -22,6 +22,10 @@ type Geo struct {
 	cities, countries, asns []*geoip2.Reader
 	// Types are the database types opened, in the order given.
 	Types []string
+	// files names each database; failed holds the first lookup error of
+	// each (a damaged data section opens fine and fails every lookup).
+	files  map[*geoip2.Reader]string
+	failed map[*geoip2.Reader]error
 }
 
 // GeoInfo is what the databases know about one address; empty fields are
@@ -43,13 +47,14 @@ func OpenGeo(files []string) (*Geo, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	g := &Geo{}
+	g := &Geo{files: map[*geoip2.Reader]string{}, failed: map[*geoip2.Reader]error{}}
 	for _, f := range files {
 		r, err := geoip2.Open(f)
 		if err != nil {
 			g.Close()
 			return nil, fmt.Errorf("geoip database %s: %w (want %s)", f, err, geoKinds)
 		}
+		g.files[r] = f
 		dt := r.Metadata().DatabaseType
 		switch {
 		case strings.Contains(dt, "ASN"):
@@ -86,9 +91,34 @@ func (g *Geo) Close() error {
 // HasCity reports whether a City database is open: node locations.
 func (g *Geo) HasCity() bool { return g != nil && len(g.cities) > 0 }
 
+// Errors says which databases failed lookups, and how: each a damaged
+// file to download again. Nil when every lookup worked.
+func (g *Geo) Errors() []error {
+	if g == nil {
+		return nil
+	}
+	var errs []error
+	for _, rs := range [][]*geoip2.Reader{g.cities, g.countries, g.asns} {
+		for _, r := range rs {
+			if err := g.failed[r]; err != nil {
+				errs = append(errs, fmt.Errorf("geoip database %s: lookups fail (%w); the file is damaged: download it again", g.files[r], err))
+			}
+		}
+	}
+	return errs
+}
+
+// note keeps the first lookup error of r and tells whether err is nil.
+func (g *Geo) note(r *geoip2.Reader, err error) bool {
+	if err != nil && g.failed[r] == nil {
+		g.failed[r] = err
+	}
+	return err == nil
+}
+
 // Lookup returns what the databases know about ip; the first database
-// (in the order given) that knows a part wins. Lookup errors count as
-// unknown.
+// (in the order given) that knows a part wins. A lookup error counts as
+// unknown and is kept for Errors.
 func (g *Geo) Lookup(ip netip.Addr) GeoInfo {
 	var info GeoInfo
 	if g == nil || !ip.IsValid() {
@@ -96,7 +126,7 @@ func (g *Geo) Lookup(ip netip.Addr) GeoInfo {
 	}
 	ip = ip.Unmap()
 	for _, r := range g.cities {
-		if c, err := r.City(ip); err == nil && c.HasData() {
+		if c, err := r.City(ip); g.note(r, err) && c.HasData() {
 			info.CountryCode, info.Country = c.Country.ISOCode, c.Country.Names.English
 			info.City = c.City.Names.English
 			break
@@ -104,14 +134,14 @@ func (g *Geo) Lookup(ip netip.Addr) GeoInfo {
 	}
 	if info.CountryCode == "" {
 		for _, r := range g.countries {
-			if c, err := r.Country(ip); err == nil && c.Country.ISOCode != "" {
+			if c, err := r.Country(ip); g.note(r, err) && c.Country.ISOCode != "" {
 				info.CountryCode, info.Country = c.Country.ISOCode, c.Country.Names.English
 				break
 			}
 		}
 	}
 	for _, r := range g.asns {
-		if a, err := r.ASN(ip); err == nil && a.HasData() {
+		if a, err := r.ASN(ip); g.note(r, err) && a.HasData() {
 			info.ASN, info.Org = a.AutonomousSystemNumber, a.AutonomousSystemOrganization
 			break
 		}
@@ -170,6 +200,11 @@ func (m *Model) AddGeo(g *Geo) {
 		return
 	}
 	m.GeoTypes = g.Types
+	defer func() {
+		for _, err := range g.Errors() {
+			m.GeoErrors = append(m.GeoErrors, err.Error())
+		}
+	}()
 	for _, n := range m.Nodes {
 		if g.HasCity() {
 			for _, s := range n.IPs {

@@ -174,3 +174,52 @@ func TestAddGeo(t *testing.T) {
 		t.Error("geo labels must stay out of the graphs")
 	}
 }
+
+// TestGeoDamagedDatabase: a database whose data section is damaged opens
+// (its metadata is intact) but fails every lookup; that is reported, not
+// taken for "nothing known".
+func TestGeoDamagedDatabase(t *testing.T) {
+	city, _ := testGeoFiles(t)
+	b, err := os.ReadFile(city)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := OpenGeo([]string{city})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := g.cities[0].Metadata()
+	g.Close()
+	// The search tree, 16 zero bytes, the data section, then the metadata
+	// after its marker (MaxMind DB format, "Data Section Separator").
+	start := int(md.NodeCount*md.RecordSize/4) + 16
+	end := strings.LastIndex(string(b), "\xab\xcd\xefMaxMind.com")
+	if start >= end {
+		t.Fatalf("data section %d..%d", start, end)
+	}
+	for i := start; i < end; i++ {
+		b[i] = 0xff
+	}
+	damaged := filepath.Join(t.TempDir(), "damaged.mmdb")
+	if err := os.WriteFile(damaged, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err = OpenGeo([]string{damaged})
+	if err != nil {
+		t.Fatalf("a damaged data section is found at lookup, not open: %v", err)
+	}
+	defer g.Close()
+	if info := g.Lookup(netip.MustParseAddr("203.0.113.9")); info != (GeoInfo{}) {
+		t.Errorf("lookup in a damaged database gave %+v", info)
+	}
+	errs := g.Errors()
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "geoip database "+damaged+": lookups fail (") ||
+		!strings.Contains(errs[0].Error(), "download it again") {
+		t.Errorf("errors %v, want the damaged file named with the fix", errs)
+	}
+	m := &Model{Nodes: nil}
+	m.AddGeo(g)
+	if len(m.GeoErrors) != 1 {
+		t.Errorf("model GeoErrors %v", m.GeoErrors)
+	}
+}

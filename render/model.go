@@ -41,9 +41,11 @@ type Model struct {
 	arch         *store.Architecture
 	// GeoTypes are the geoip database types AddGeo used (nil: no geo
 	// data); Endpoints are the external addresses nodes talk to, sorted
-	// by IP, node, port.
+	// by IP, node, port. GeoErrors name the databases whose lookups
+	// failed (Geo.Errors).
 	GeoTypes  []string
 	Endpoints []Endpoint
+	GeoErrors []string
 }
 
 // Node is one node with all that is known about it.

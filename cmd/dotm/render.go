@@ -94,6 +94,9 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 		fmt.Fprintf(e.stderr, "dotm render: warning: %s\n", inert(p.Error()))
 	}
 	m.AddGeo(geo)
+	for _, err := range geo.Errors() {
+		fmt.Fprintf(e.stderr, "dotm render: warning: %s\n", inert(err.Error()))
+	}
 	start := time.Now()
 	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache, Warn: layoutWarn(e, "dotm render")}
 	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
