@@ -33,13 +33,14 @@ type taskResult struct {
 	Error string        `json:"error,omitempty"`
 }
 
-// newTaskID is a random (version 4) UUID.
+// newTaskID is the ID of a new task: the result key of a random
+// (version 4) UUID, as the original backend names tasks.
 func newTaskID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return store.TaskKey(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
 }
 
 // fetchDistributed hands one fetch task per node to the workers through

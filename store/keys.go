@@ -35,8 +35,8 @@ func nodeChecksKey(node string) string    { return keyNodeCheck + node }
 func serviceChecksKey(node string) string { return keySvcChecks + node }
 func resolverKey(ip string) string        { return keyResolver + ip }
 func configKey(setting string) string     { return keyConfig + setting }
-func resultKey(id string) string          { return keyResult + id }
-func leaseKey(id string) string           { return keyLease + id }
+func resultKey(id string) string          { return keyResult + TaskUUID(id) }
+func leaseKey(id string) string           { return keyLease + TaskUUID(id) }
 func snapshotKey(ts int64) string         { return keySnapshot + itoa(ts) }
 func summaryKey(ts int64) string          { return keySnapshot + itoa(ts) + sep + "summary" }
 func connectionKey(node string, id ConnectionID) string {

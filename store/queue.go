@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Task is an element of dotm::queue, in the seed's format.
+// Task is an element of dotm::queue, in the seed's format. ID is the
+// task's result key, dotm::queue::result::<uuid4>, which the original
+// backend polls (TaskKey); a bare uuid4 from another writer is read the
+// same.
 type Task struct {
 	ID     string         `json:"id"`
 	Fn     string         `json:"fn"`
@@ -25,6 +29,13 @@ type Result struct {
 	// Worker names who is processing the task (host:pid).
 	Worker string `json:"worker,omitempty"`
 }
+
+// TaskKey is the ID of the task with this uuid4: its result key.
+func TaskKey(uuid string) string { return keyResult + uuid }
+
+// TaskUUID is the uuid of a task ID, with or without the result key's
+// prefix.
+func TaskUUID(id string) string { return strings.TrimPrefix(id, keyResult) }
 
 // Task result states.
 const (

@@ -56,3 +56,33 @@ func TestTaskLeaseAndFinish(t *testing.T) {
 		}
 	})
 }
+
+// A task's id is its result key, as the original backend polls it
+// (GET <id>); a bare uuid addresses the same key.
+func TestTaskIDIsTheResultKey(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		const uuid = "9b2d4e61-7a3c-4f08-8e5d-1c6a0b9f3d24"
+		id := TaskKey(uuid)
+		if id != "dotm::queue::result::"+uuid {
+			t.Fatalf("TaskKey = %q", id)
+		}
+		if err := s.Enqueue(ctx, []Task{{ID: id, Fn: "fetch", Args: []any{"web01"}}}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := s.rdb.Get(ctx, id).Result()
+		if err != nil || raw != `{"status":"pending"}` {
+			t.Fatalf("GET %s = %q, %v; want the pending result under the task's id", id, raw, err)
+		}
+		if _, err := s.FinishTask(ctx, uuid, json.RawMessage(`true`), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		res, _, err := s.TaskStates(ctx, []string{id})
+		if err != nil || res[0].Status != Ready {
+			t.Errorf("finished by bare uuid, read by key: %+v %v", res, err)
+		}
+		if n, _ := s.rdb.Exists(ctx, keyResult+id).Result(); n != 0 {
+			t.Error("a doubled key prefix was written")
+		}
+	})
+}
