@@ -74,6 +74,11 @@ func (s *Store) LoadConf(ctx context.Context) (*Conf, error) {
 	}
 	v := map[string]Value{}
 	for _, sv := range all {
+		if sv.IsSet {
+			if err := sv.Setting.CheckStored(sv.Stored); err != nil {
+				return nil, err
+			}
+		}
 		v[sv.Name] = sv.Value()
 	}
 	return ConfFrom(v), nil
@@ -107,8 +112,12 @@ func ConfFrom(v map[string]Value) *Conf {
 		c.UnusedServices = c.AgingServices
 	}
 	for _, n := range v["other_internal_networks"].List {
-		if p, err := netip.ParsePrefix(n); err == nil {
-			c.InternalNets = append(c.InternalNets, p.Masked())
+		// One element may hold several networks separated by spaces, as
+		// the original dotm wrote them; LoadConf refuses what does not parse.
+		for _, n := range strings.Fields(n) {
+			if p, err := netip.ParsePrefix(n); err == nil {
+				c.InternalNets = append(c.InternalNets, p.Masked())
+			}
 		}
 	}
 	for check, proc := range v["service_mapping"].Hash {

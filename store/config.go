@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -41,7 +43,8 @@ func (s *Store) Config(ctx context.Context) ([]SettingValue, error) {
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	var reply redis.Error // a command's own error, such as WRONGTYPE: each is looked at below
+	if err != nil && !errors.Is(err, redis.Nil) && !errors.As(err, &reply) {
 		return nil, fmt.Errorf("read settings: %w", err)
 	}
 	out := make([]SettingValue, len(all))
@@ -56,10 +59,16 @@ func (s *Store) Config(ctx context.Context) ([]SettingValue, error) {
 				return nil, fmt.Errorf("read setting %s: %w (is %s a string?)", st.Name, err, configKey(st.Name))
 			}
 		case r.list != nil:
-			if err := r.list.Err(); err != nil {
+			list, err := r.list.Result()
+			if err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE") {
+				// The original dotm's form: one string, networks
+				// separated by spaces.
+				list, err = s.listAsString(ctx, configKey(st.Name))
+			}
+			if err != nil {
 				return nil, fmt.Errorf("read setting %s: %w (is %s a list?)", st.Name, err, configKey(st.Name))
 			}
-			sv.Stored.List, sv.IsSet = r.list.Val(), len(r.list.Val()) > 0
+			sv.Stored.List, sv.IsSet = list, len(list) > 0
 		case r.hash != nil:
 			if err := r.hash.Err(); err != nil {
 				return nil, fmt.Errorf("read setting %s: %w (is %s a hash?)", st.Name, err, configKey(st.Name))
@@ -69,6 +78,16 @@ func (s *Store) Config(ctx context.Context) ([]SettingValue, error) {
 		out[i] = sv
 	}
 	return out, nil
+}
+
+// listAsString reads a list setting stored as one string, its elements
+// separated by spaces or commas.
+func (s *Store) listAsString(ctx context.Context, key string) ([]string, error) {
+	v, err := s.rdb.Get(ctx, key).Result()
+	if err != nil {
+		return nil, err
+	}
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }), nil
 }
 
 // SetSetting stores a value (validated by the caller through ParseValue)

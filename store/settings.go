@@ -176,6 +176,32 @@ func (s *Setting) Validate(v Value) error {
 	return nil
 }
 
+// originalFields explain the fields the original dotm stored that this
+// one reads differently, by "setting.field".
+var originalFields = map[string]string{
+	"nagios_instance.url": ` (the original dotm's cgi-bin URL; this dotm reads "source", ` +
+		`e.g. nagios+https://HOST/nagios4/cgi-bin for Nagios 4's statusjson.cgi)`,
+	"nagios_instance.refresh": " (the original dotm's poll interval; this dotm reads the monitoring on every collect)",
+}
+
+// CheckStored checks a value as read from the store, where another writer
+// (the original dotm, redis-cli) may have put it: fields the setting does
+// not have, and what Validate checks. The error names the fix.
+func (s *Setting) CheckStored(v Value) error {
+	if s.Kind == Hash && s.Fields != nil {
+		for _, k := range slices.Sorted(maps.Keys(v.Hash)) {
+			if _, ok := s.field(k); !ok {
+				return fmt.Errorf("setting %s as stored has a field %q%s that dotm does not read; its fields are %s: "+
+					"store it anew with dotm config set %s '%s'", s.Name, k, originalFields[s.Name+"."+k], s.fieldNames(), s.Name, s.example())
+			}
+		}
+	}
+	if err := s.Validate(v); err != nil {
+		return fmt.Errorf("%w (as stored); store it anew with dotm config set %s, or dotm config unset %s", err, s.Name, s.Name)
+	}
+	return nil
+}
+
 func (s *Setting) field(name string) (Field, bool) {
 	for _, f := range s.Fields {
 		if f.Name == name {
@@ -462,9 +488,11 @@ func checkFetch(v Value) error {
 }
 
 func checkNetworks(v Value) error {
-	for _, n := range v.List {
-		if _, err := netip.ParsePrefix(strings.TrimSpace(n)); err != nil {
-			return fmt.Errorf("%q is not a network in CIDR syntax (like 100.64.0.0/10)", n)
+	for _, e := range v.List {
+		for _, n := range strings.Fields(e) { // the original's "10.0.0.0/8 100.64.0.0/10" too
+			if _, err := netip.ParsePrefix(n); err != nil {
+				return fmt.Errorf("%q is not a network in CIDR syntax (like 100.64.0.0/10)", n)
+			}
 		}
 	}
 	return nil

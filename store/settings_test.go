@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,6 +136,46 @@ func TestConfigSetExportImport(t *testing.T) {
 		}
 		if after, _ := s.ExportConfig(ctx, true); string(after) != string(before) {
 			t.Errorf("bad import changed settings:\n%s", after)
+		}
+	})
+}
+
+// Settings as the original dotm stored them are read (space-separated
+// networks, as one string or one list element) or refused with the fix
+// (its nagios_instance.url field), never silently ignored.
+func TestLoadConfOriginalForms(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		nets := configKey("other_internal_networks")
+		has := func(c *Conf, cidrs ...string) bool {
+			for _, want := range cidrs {
+				if !slices.Contains(c.InternalNets, netip.MustParsePrefix(want)) {
+					return false
+				}
+			}
+			return true
+		}
+		s.rdb.Set(ctx, nets, "100.64.0.0/10 198.18.0.0/15", 0)
+		c, err := s.LoadConf(ctx)
+		if err != nil || !has(c, "100.64.0.0/10", "198.18.0.0/15") {
+			t.Errorf("networks as one string: %v, %v", c, err)
+		}
+		s.rdb.Del(ctx, nets)
+		s.rdb.RPush(ctx, nets, "100.64.0.0/10 198.18.0.0/15", "203.0.113.0/24")
+		c, err = s.LoadConf(ctx)
+		if err != nil || !has(c, "100.64.0.0/10", "198.18.0.0/15", "203.0.113.0/24") {
+			t.Errorf("networks as list elements with spaces: %v, %v", c, err)
+		}
+		s.rdb.RPush(ctx, nets, "intranet")
+		if _, err := s.LoadConf(ctx); err == nil || !strings.Contains(err.Error(), `"intranet" is not a network`) ||
+			!strings.Contains(err.Error(), "dotm config unset other_internal_networks") {
+			t.Errorf("a stored network that does not parse: %v", err)
+		}
+		s.rdb.Del(ctx, nets)
+		s.rdb.HSet(ctx, configKey("nagios_instance"), "url", "http://mon.example.com/cgi-bin/icinga", "user", "dotm")
+		if _, err := s.LoadConf(ctx); err == nil || !strings.Contains(err.Error(), `field "url" (the original dotm's cgi-bin URL; this dotm reads "source"`) ||
+			!strings.Contains(err.Error(), "dotm config set nagios_instance '") {
+			t.Errorf("the original's nagios_instance.url: %v", err)
 		}
 	})
 }
