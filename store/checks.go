@@ -89,12 +89,9 @@ func (s *Store) AllChecks(ctx context.Context, nodes []string) (map[string]Check
 func (s *Store) allChecks(ctx context.Context, nodes []string) (map[string]Checks, []Problem, error) {
 	nodeCmds := make([]*redis.StringCmd, len(nodes))
 	listCmds := make([]*redis.StringSliceCmd, len(nodes))
-	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, n := range nodes {
-			nodeCmds[i] = p.Get(ctx, nodeChecksKey(n))
-			listCmds[i] = p.LRange(ctx, serviceChecksKey(n), 0, -1)
-		}
-		return nil
+	cmds, err := s.pipelined(ctx, len(nodes), func(p redis.Pipeliner, i int) {
+		nodeCmds[i] = p.Get(ctx, nodeChecksKey(nodes[i]))
+		listCmds[i] = p.LRange(ctx, serviceChecksKey(nodes[i]), 0, -1)
 	})
 	if err := pipeErr(err, cmds); err != nil {
 		return nil, nil, fmt.Errorf("read checks: %w", err)

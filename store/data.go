@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -409,11 +410,8 @@ func (s *Store) Resolver(ctx context.Context) (map[string]string, error) {
 		return out, nil
 	}
 	cmds := make([]*redis.StringCmd, len(keys))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range keys {
-			cmds[i] = p.Get(ctx, k)
-		}
-		return nil
+	_, err = s.pipelined(ctx, len(keys), func(p redis.Pipeliner, i int) {
+		cmds[i] = p.Get(ctx, keys[i])
 	})
 	if err := pipeErr(err, cmds); err != nil {
 		return nil, fmt.Errorf("read resolver entries: %w", err)
@@ -429,15 +427,13 @@ func (s *Store) Resolver(ctx context.Context) (map[string]string, error) {
 // SetResolver replaces resolver entries: each IP maps to the node, and an
 // empty node deletes the entry (an IP that turned out to be ambiguous).
 func (s *Store) SetResolver(ctx context.Context, m map[string]string) error {
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for ip, node := range m {
-			if node == "" {
-				p.Del(ctx, resolverKey(ip))
-			} else {
-				p.Set(ctx, resolverKey(ip), node, 0)
-			}
+	ips := slices.Collect(maps.Keys(m))
+	_, err := s.pipelined(ctx, len(ips), func(p redis.Pipeliner, i int) {
+		if node := m[ips[i]]; node == "" {
+			p.Del(ctx, resolverKey(ips[i]))
+		} else {
+			p.Set(ctx, resolverKey(ips[i]), node, 0)
 		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("write resolver entries: %w", err)

@@ -101,6 +101,13 @@ func openEmbedded(ctx context.Context, opts Options) (*Store, error) {
 		Addr:            "embedded",
 		Dialer:          func(context.Context, string, string) (net.Conn, error) { return e.dial(), nil },
 		DisableIdentity: true,
+		// The server runs in this process and answers every command it
+		// was sent: a socket deadline would only turn a large or busy
+		// store into a broken one. The caller's context deadline still
+		// applies.
+		ReadTimeout:           -1,
+		WriteTimeout:          -1,
+		ContextTimeoutEnabled: true,
 	})
 	rdb.AddHook(dirtyHook{e})
 	e.stop = make(chan struct{})

@@ -175,11 +175,8 @@ func (s *Store) SnapshotSummaries(ctx context.Context) (good []SnapshotSummary, 
 	slices.Sort(all)
 	all = slices.Compact(all)
 	cmds := make([]*redis.StringCmd, len(all))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, ts := range all {
-			cmds[i] = p.Get(ctx, summaryKey(ts))
-		}
-		return nil
+	_, err = s.pipelined(ctx, len(all), func(p redis.Pipeliner, i int) {
+		cmds[i] = p.Get(ctx, summaryKey(all[i]))
 	})
 	if err := pipeErr(err, cmds); err != nil {
 		return nil, nil, fmt.Errorf("read snapshot summaries: %w", err)

@@ -171,16 +171,13 @@ func (s *Store) AddNodes(ctx context.Context, specs []NodeSpec) ([]string, error
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("add nodes: %w", err)
 	}
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, sp := range specs {
-			if sp.Address != "" {
-				p.HSet(ctx, nodeKey(sp.Name), fAddress, sp.Address)
-			}
-			if sp.Method != "" {
-				p.HSet(ctx, nodeKey(sp.Name), fMethod, sp.Method)
-			}
+	_, err = s.pipelined(ctx, len(specs), func(p redis.Pipeliner, i int) {
+		if sp := specs[i]; sp.Address != "" {
+			p.HSet(ctx, nodeKey(sp.Name), fAddress, sp.Address)
 		}
-		return nil
+		if sp := specs[i]; sp.Method != "" {
+			p.HSet(ctx, nodeKey(sp.Name), fMethod, sp.Method)
+		}
 	})
 	if err != nil {
 		return added, fmt.Errorf("store node addresses: %w", err)

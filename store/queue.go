@@ -48,16 +48,17 @@ const (
 // expire after ttl.
 func (s *Store) Enqueue(ctx context.Context, tasks []Task, ttl time.Duration) error {
 	pending, _ := json.Marshal(Result{Status: Pending})
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, t := range tasks {
-			b, err := json.Marshal(t)
-			if err != nil {
-				return err
-			}
-			p.Set(ctx, resultKey(t.ID), pending, ttl)
-			p.RPush(ctx, keyQueue, b)
+	docs := make([][]byte, len(tasks))
+	for i, t := range tasks {
+		b, err := json.Marshal(t)
+		if err != nil {
+			return err
 		}
-		return nil
+		docs[i] = b
+	}
+	_, err := s.pipelined(ctx, len(tasks), func(p redis.Pipeliner, i int) {
+		p.Set(ctx, resultKey(tasks[i].ID), pending, ttl)
+		p.RPush(ctx, keyQueue, docs[i])
 	})
 	if err != nil {
 		return fmt.Errorf("enqueue %d tasks on %s: %w", len(tasks), keyQueue, err)
@@ -176,12 +177,9 @@ func (s *Store) FinishTask(ctx context.Context, id string, result json.RawMessag
 func (s *Store) TaskStates(ctx context.Context, ids []string) (results []Result, leased []bool, err error) {
 	gets := make([]*redis.StringCmd, len(ids))
 	exists := make([]*redis.IntCmd, len(ids))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			gets[i] = p.Get(ctx, resultKey(id))
-			exists[i] = p.Exists(ctx, leaseKey(id))
-		}
-		return nil
+	_, err = s.pipelined(ctx, len(ids), func(p redis.Pipeliner, i int) {
+		gets[i] = p.Get(ctx, resultKey(ids[i]))
+		exists[i] = p.Exists(ctx, leaseKey(ids[i]))
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, nil, fmt.Errorf("read task results: %w", err)
@@ -215,16 +213,17 @@ func (s *Store) QueuedTasks(ctx context.Context) (map[string]bool, error) {
 // RemoveTasks takes tasks off dotm::queue that nobody took (a coordinator
 // that gave up on them) and forgets their results.
 func (s *Store) RemoveTasks(ctx context.Context, tasks []Task) error {
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, t := range tasks {
-			b, err := json.Marshal(t)
-			if err != nil {
-				return err
-			}
-			p.LRem(ctx, keyQueue, 0, b)
-			p.Del(ctx, resultKey(t.ID))
+	docs := make([][]byte, len(tasks))
+	for i, t := range tasks {
+		b, err := json.Marshal(t)
+		if err != nil {
+			return err
 		}
-		return nil
+		docs[i] = b
+	}
+	_, err := s.pipelined(ctx, len(tasks), func(p redis.Pipeliner, i int) {
+		p.LRem(ctx, keyQueue, 0, docs[i])
+		p.Del(ctx, resultKey(tasks[i].ID))
 	})
 	if err != nil {
 		return fmt.Errorf("remove tasks from %s: %w", keyQueue, err)

@@ -38,8 +38,8 @@ func scanOne(ctx context.Context, c redis.Cmdable, pattern string) ([]string, er
 	return keys, iter.Err()
 }
 
-// hgetAll reads many hashes in one pipelined round trip (per Cluster slot
-// group, which go-redis splits for us). Hashes that vanished in between
+// hgetAll reads many hashes in pipelines of pipeBatch (split per Cluster
+// slot group by go-redis). Hashes that vanished in between
 // come back empty; so does a key of another type, whose Problem is
 // returned.
 func (s *Store) hgetAll(ctx context.Context, keys []string) ([]map[string]string, []Problem, error) {
@@ -47,11 +47,8 @@ func (s *Store) hgetAll(ctx context.Context, keys []string) ([]map[string]string
 		return nil, nil, nil
 	}
 	cmds := make([]*redis.MapStringStringCmd, len(keys))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range keys {
-			cmds[i] = p.HGetAll(ctx, k)
-		}
-		return nil
+	_, err := s.pipelined(ctx, len(keys), func(p redis.Pipeliner, i int) {
+		cmds[i] = p.HGetAll(ctx, keys[i])
 	})
 	if err := pipeErr(err, cmds); err != nil {
 		return nil, nil, err
