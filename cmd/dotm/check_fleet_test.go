@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -117,6 +118,12 @@ func TestCheckNodeMatchesReport(t *testing.T) {
 	code, out, errOut := runCLIAll("--redis", srv.URL(), "check", "--node", "web01", "--now", time.Unix(now, 0).Format(time.RFC3339))
 	if code != 1 || !strings.HasPrefix(out, "DOTM WARNING - web01: ") || !strings.Contains(out, "\ndisconnected out ") || errOut != "" {
 		t.Errorf("check --node web01: exit %d, stdout %q, stderr %q; want WARNING naming the vanished connection", code, out, errOut)
+	}
+	// The fleet mode counts what the node mode counts, summed over nodes.
+	code, out, errOut = runCLIAll("--redis", srv.URL(), "check", "--findings", "--now", time.Unix(now, 0).Format(time.RFC3339))
+	want := fmt.Sprintf(" unused=%d;;;0 disconnected=%d;;;0 unmonitored=%d;;;0 ", kinds[0], kinds[1], kinds[2])
+	if code != 1 || !strings.HasPrefix(out, "DOTM WARNING - ") || !strings.Contains(out, want) || errOut != "" {
+		t.Errorf("check --findings: exit %d, stdout %q, stderr %q; want WARNING with%s", code, out, errOut, want)
 	}
 }
 
