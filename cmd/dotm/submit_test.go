@@ -21,10 +21,14 @@ import (
 
 // submitFleet collects a simulated fleet whose hosts are those of the
 // monitoring test configurations into an embedded store, with monitoring
-// read from src, and returns the data directory.
+// read from src, and returns the data directory. app01 runs java, which
+// no preset maps its HTTP check to; a mapping does.
 func submitFleet(t *testing.T, src string) string {
 	t.Helper()
 	dataDir := t.TempDir()
+	if code, _, errOut := runCLIAll("--data-dir", dataDir, "config", "set", "service_mapping", `{"^HTTP$":"^java$"}`); code != 0 {
+		t.Fatal(errOut)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fleet := simfleet.Generate(20, 7, montest.FleetPort(t))

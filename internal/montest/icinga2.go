@@ -532,3 +532,10 @@ func (i *Icinga2) pid() int {
 	}
 	return i.cmd.Process.Pid
 }
+
+// API sends one request to the REST API with the test credentials,
+// verifying the daemon's certificate, and decodes the JSON answer into
+// out (when not nil). A status other than 200 is an error.
+func (i *Icinga2) API(ctx context.Context, method, path, body string, out any) error {
+	return i.api(ctx, method, path, body, out)
+}
