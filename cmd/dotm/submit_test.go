@@ -165,6 +165,20 @@ func TestSubmitIcinga2(t *testing.T) {
 		t.Errorf("--submit with a wrong password: exit %d, %s", code, errOut)
 	}
 
+	// user_node_aliases names each node's host: a host without the
+	// service fails, named, and the others are still taken.
+	if code, _, errOut := runCLIAll("--data-dir", dataDir, "config", "set", "user_node_aliases", `{"nosuchhost":"web01"}`); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, _, errOut = runCLIAll("--data-dir", dataDir, "report", "--submit", api)
+	if code != 1 || !strings.Contains(errOut, `1 of 4 results not taken (hosts nosuchhost)`) ||
+		!strings.Contains(errOut, `no service "dotm findings" on host "nosuchhost"`) {
+		t.Errorf("--submit with web01 aliased to a host the monitoring lacks: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := runCLIAll("--data-dir", dataDir, "config", "unset", "user_node_aliases"); code != 0 {
+		t.Fatal(errOut)
+	}
+
 	for _, ls := range []string{"livestatus+unix://" + i.LivestatusSocket, "livestatus+tcp://" + i.LivestatusTCP} {
 		// Make the results differ from the API's: db01 CRITICAL first,
 		// then the submission puts each back.

@@ -134,7 +134,8 @@ type submitErrors struct {
 func (e *submitErrors) add(r CheckResult, err error) {
 	e.failed = append(e.failed, r.Host)
 	if len(e.first) < 3 {
-		e.first = append(e.first, err)
+		// The target is named once, in front of all.
+		e.first = append(e.first, errors.New(strings.TrimPrefix(err.Error(), e.target+": ")))
 	}
 }
 
@@ -142,5 +143,11 @@ func (e *submitErrors) err(total int) error {
 	if len(e.failed) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s: %d of %d results not taken: %w", e.target, len(e.failed), total, errors.Join(e.first...))
+	hosts := e.failed
+	more := ""
+	if len(hosts) > 3 {
+		hosts, more = hosts[:3], fmt.Sprintf(", +%d more", len(hosts)-3)
+	}
+	return fmt.Errorf("%s: %d of %d results not taken (hosts %s%s): %w", e.target, len(e.failed), total,
+		strings.Join(hosts, ", "), more, errors.Join(e.first...))
 }

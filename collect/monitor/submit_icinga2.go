@@ -72,16 +72,27 @@ func (s *icinga2) submit(ctx context.Context, r CheckResult) error {
 	if err != nil {
 		return fmt.Errorf("%s: read the answer: %w", s, err)
 	}
-	switch resp.StatusCode {
-	case http.StatusOK:
+	var res struct {
+		Results *[]struct {
+			Code   float64 `json:"code"`
+			Status string  `json:"status"`
+		} `json:"results"`
+	}
+	_ = json.Unmarshal(answer, &res)
+	switch {
+	case resp.StatusCode == http.StatusOK && res.Results != nil && len(*res.Results) == 1 && (*res.Results)[0].Code == 200:
 		return nil
-	case http.StatusNotFound:
-		return fmt.Errorf("%s: no service %q on host %q (HTTP 404: %s); define it with passive checks "+
-			"(see dotm's README, \"Feeding your monitoring\")", s, r.Service, r.Host, icinga2Status(answer))
-	case http.StatusForbidden:
+	case resp.StatusCode == http.StatusOK && res.Results != nil && len(*res.Results) == 1:
+		return fmt.Errorf("%s: process-check-result for %s!%s refused: %s", s, r.Host, r.Service, (*res.Results)[0].Status)
+	case resp.StatusCode == http.StatusNotFound || res.Results != nil && len(*res.Results) == 0:
+		// Icinga 2.13 answers a filter that matches nothing with HTTP 500
+		// and no results; the manual promises 404.
+		return fmt.Errorf("%s: no service %q on host %q (HTTP %d: %s); define it with passive checks "+
+			"(see dotm's README, \"Feeding your monitoring\")", s, r.Service, r.Host, resp.StatusCode, icinga2Status(answer))
+	case resp.StatusCode == http.StatusForbidden:
 		return fmt.Errorf("%s: the API user %q may not submit check results (HTTP 403: %s); grant it "+
 			"permissions = [ \"actions/process-check-result\" ] in its ApiUser", s, s.auth.User, icinga2Status(answer))
-	case http.StatusUnauthorized:
+	case resp.StatusCode == http.StatusUnauthorized:
 		return s.statusError(resp.StatusCode, "", answer)
 	}
 	return fmt.Errorf("%s: process-check-result for %s!%s: HTTP %d: %s", s, r.Host, r.Service, resp.StatusCode, icinga2Status(answer))
