@@ -26,12 +26,7 @@ var icingaDependency = regexp.MustCompile(`(?s)object Dependency "[^"]+" \{\n  p
 // else (db01 is DOWN, and a host dependency on it would make its
 // dependents' checks unreachable too) decides the outcome.
 func TestExportedDependencyUnreachable(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the monitoring daemons")
-	}
-	n := montest.StartNagios(t)
-	n.WaitChecked(t, 60*time.Second)
-	dataDir := submitFleet(t, n.StatusDat)
+	_, dataDir := nagiosFleet(t)
 	code, export, errOut := runCLIAll("--data-dir", dataDir, "export", "icinga2")
 	if code != 0 {
 		t.Fatalf("export icinga2: exit %d: %s", code, errOut)

@@ -19,11 +19,11 @@ import (
 	"github.com/lwindolf/dotm/internal/montest"
 )
 
-// submitFleet collects a simulated fleet whose hosts are those of the
+// monitoredFleet collects a simulated fleet whose hosts are those of the
 // monitoring test configurations into an embedded store, with monitoring
 // read from src, and returns the data directory. app01 runs java, which
 // no preset maps its HTTP check to; a mapping does.
-func submitFleet(t *testing.T, src string) string {
+func monitoredFleet(t *testing.T, src string) string {
 	t.Helper()
 	dataDir := t.TempDir()
 	if code, _, errOut := runCLIAll("--data-dir", dataDir, "config", "set", "service_mapping", `{"^HTTP$":"^java$"}`); code != 0 {
@@ -47,6 +47,19 @@ func submitFleet(t *testing.T, src string) string {
 		t.Fatalf("collect: %s, %v, %v", sum, err, cerr)
 	}
 	return dataDir
+}
+
+// nagiosFleet starts a real Nagios with the extra object files and
+// collects monitoredFleet with its status.dat: the daemon and the data
+// directory.
+func nagiosFleet(t *testing.T, extra ...string) (*montest.Nagios, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts the monitoring daemons")
+	}
+	n := montest.StartNagios(t, extra...)
+	n.WaitChecked(t, 60*time.Second)
+	return n, monitoredFleet(t, n.StatusDat)
 }
 
 // expected is what dotm check --node says of each host: the state (its
@@ -97,12 +110,7 @@ func waitSubmitted(t *testing.T, src string, want map[string][2]string) {
 // TestSubmitNagios sends the findings to a real Nagios through its
 // external command file and finds them in status.dat.
 func TestSubmitNagios(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the monitoring daemons")
-	}
-	n := montest.StartNagios(t, montest.NagiosPassive)
-	n.WaitChecked(t, 60*time.Second)
-	dataDir := submitFleet(t, n.StatusDat)
+	n, dataDir := nagiosFleet(t, montest.NagiosPassive)
 	want := expected(t, dataDir, "web01", "app01", "db01", "cache01")
 	if want["web01"][0] == monitor.OK && want["db01"][0] == monitor.OK {
 		t.Fatalf("no host has findings: %v; the test proves nothing", want)
@@ -150,7 +158,7 @@ func TestSubmitIcinga2(t *testing.T) {
 	}
 	i := montest.StartIcinga2(t, montest.Icinga2Passive)
 	api := fmt.Sprintf("icinga2+https://%s:%s@127.0.0.1:%d?ca=%s", i.User, url.QueryEscape(i.Password), i.APIPort(), i.CAFile)
-	dataDir := submitFleet(t, api)
+	dataDir := monitoredFleet(t, api)
 	want := expected(t, dataDir, "web01", "app01", "db01", "cache01")
 
 	code, out, errOut := runCLIAll("--data-dir", dataDir, "report", "--submit", api)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 )
@@ -35,17 +34,11 @@ func (l *livestatus) Submit(ctx context.Context, results []CheckResult) error {
 // command sends one command and waits until Livestatus closes the
 // connection.
 func (l *livestatus) command(ctx context.Context, cmd string) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, l.network, l.addr)
+	c, done, err := l.dial(ctx)
 	if err != nil {
-		return l.connError(err)
+		return err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
-	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	}
+	defer done()
 	if _, err := io.WriteString(c, cmd); err != nil {
 		return fmt.Errorf("send command: %v", l.ctxErr(ctx, err))
 	}
