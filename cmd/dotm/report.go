@@ -42,7 +42,11 @@ message for "sendmail -t"; --mail-to with --smtp sends it. The SMTP password
 comes from --smtp-password-file, the systemd credential smtp-password
 ($CREDENTIALS_DIRECTORY/smtp-password) or the environment variable
 DOTM_SMTP_PASSWORD. Each SMTP step is bounded by --smtp-timeout.
---fail-on-findings exits with status 3 when there is anything to report.`,
+--fail-on-findings exits with status 3 when there is anything to report.
+--submit SOURCE sends each node's findings, as "dotm check --node" states
+them, as a passive result of the service "dotm findings" to a Nagios command
+file, the Icinga 2 API or Livestatus instead of printing (nagios_instance:
+the configured source; see README, "Feeding your monitoring").`,
 		bind: func(fs *pflag.FlagSet) runFunc {
 			var o reportOpts
 			fs.StringVar(&o.now, "now", "", "the time to report as (unix seconds or RFC 3339)")
