@@ -142,6 +142,15 @@ func TestSubmitNagios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, block, ok := strings.Cut(string(b), "servicestatus {\n\thost_name=web01\n\tservice_description=dotm findings\n"); ok {
+		block, _, _ = strings.Cut(block, "}")
+		for _, l := range strings.Split(block, "\n") {
+			if k, _, _ := strings.Cut(strings.TrimSpace(l), "="); k == "current_state" || k == "plugin_output" ||
+				k == "long_plugin_output" || k == "performance_data" || k == "check_type" {
+				t.Logf("status.dat web01 %q: %s", montest.FindingsService, strings.TrimSpace(l))
+			}
+		}
+	}
 	for _, line := range []string{"\tservice_description=dotm findings\n", "\tcheck_type=1\n", "\tperformance_data=findings="} {
 		if !strings.Contains(string(b), line) {
 			t.Errorf("status.dat has no %q", line)
