@@ -49,8 +49,14 @@ func NodeResult(f *render.Findings, node string, th plugin.Thresholds) *plugin.R
 	for _, sv := range f.Unmonitored {
 		r.Long = append(r.Long, fmt.Sprintf("unmonitored service %d (%s): no check maps to it", sv.Port, sv.Process))
 	}
+	for _, c := range f.UnmappedChecks {
+		r.Long = append(r.Long, fmt.Sprintf("check %s (%s) maps to nothing: a service_mapping rule matches its name, no process of the node", c.Service, c.Status))
+	}
 	for _, fe := range f.FetchErrors {
 		r.Long = append(r.Long, "fetch failed: "+fe.Status)
+	}
+	for _, p := range f.StoreProblems {
+		r.Long = append(r.Long, "store: "+p.Error())
 	}
 	if len(f.MissingMonitoring) > 0 {
 		r.Long = append(r.Long, "the monitoring does not know this node")
@@ -98,6 +104,9 @@ func FleetResult(f *render.Findings, nodes []string, th plugin.Thresholds) *plug
 // kinds says how many findings of each kind f holds.
 func kinds(f *render.Findings) string {
 	s := fmt.Sprintf("%d unused services, %d disconnected, %d unmonitored", len(f.Unused), len(f.Disconnected), len(f.Unmonitored))
+	if n := len(f.UnmappedChecks); n > 0 {
+		s += fmt.Sprintf(", %d unmapped checks", n)
+	}
 	switch n := len(f.FetchErrors); {
 	case n == 1:
 		s += ", fetch failed"
@@ -109,6 +118,9 @@ func kinds(f *render.Findings) string {
 		s += ", not monitored"
 	case n > 1:
 		s += fmt.Sprintf(", %d not monitored", n)
+	}
+	if n := len(f.StoreProblems); n > 0 {
+		s += fmt.Sprintf(", %d unreadable store records", n)
 	}
 	if f.StaleCollection {
 		s += ", collection more than a day old"
