@@ -108,10 +108,26 @@ func waitSubmitted(t *testing.T, src string, want map[string][2]string) {
 	t.Fatalf("%s: the submitted results did not arrive: got %s, want %v", src, last, want)
 }
 
+// renamedHost is a host whose name is no node's; user_node_aliases names
+// it for cache01 below.
+const renamedHost = `define host {
+    use         generic-host
+    host_name   cache-renamed
+    address     127.0.0.1
+}
+define service {
+    use                     generic-service
+    host_name               cache-renamed
+    service_description     dotm findings
+    active_checks_enabled   0
+    check_command           check_dummy!3!no result
+}
+`
+
 // TestSubmitNagios sends the findings to a real Nagios through its
 // external command file and finds them in status.dat.
 func TestSubmitNagios(t *testing.T) {
-	n, dataDir := nagiosFleet(t, montest.NagiosPassive)
+	n, dataDir := nagiosFleet(t, montest.NagiosPassive, renamedHost)
 	want := expected(t, dataDir, "web01", "app01", "db01", "cache01")
 	if states := fmt.Sprint(want); !strings.Contains(states, monitor.OK+" ") || !strings.Contains(states, monitor.Warning+" ") {
 		t.Fatalf("want an OK host and a WARNING one, have %v; the test proves less", want)
@@ -138,6 +154,16 @@ func TestSubmitNagios(t *testing.T) {
 	if code != 0 || out != "" || errOut != "" {
 		t.Fatalf("report --submit nagios_instance: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	waitSubmitted(t, n.StatusDat, want)
+	// With cache01 known to the monitoring as cache-renamed, its result
+	// goes there.
+	if code, _, errOut := runCLIAll("--data-dir", dataDir, "config", "set", "user_node_aliases", `{"cache-renamed":"cache01"}`); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, out, errOut := runCLIAll("--data-dir", dataDir, "report", "--submit", n.CommandFile); code != 0 || out != "" || errOut != "" {
+		t.Fatalf("report --submit %s: exit %d, stdout %q, stderr %q", n.CommandFile, code, out, errOut)
+	}
+	want["cache-renamed"] = want["cache01"]
 	waitSubmitted(t, n.StatusDat, want)
 	b, err := os.ReadFile(n.StatusDat)
 	if err != nil {
