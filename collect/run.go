@@ -295,7 +295,7 @@ func monitoring(ctx context.Context, st *store.Store, conf *store.Conf, nodes []
 	if len(specs) == 0 {
 		return nil, nil
 	}
-	auth, err := defaultAuth(conf)
+	auth, err := monitor.InstanceAuth(conf.Nagios)
 	if err != nil {
 		return []SourceResult{{Source: "nagios_instance", Err: err.Error()}}, nil
 	}
@@ -338,19 +338,6 @@ func monitoring(ctx context.Context, st *store.Store, conf *store.Conf, nodes []
 		}
 	}
 	return results, st.SetMonitoringStatus(ctx, status)
-}
-
-// defaultAuth is nagios_instance's user and password (or password_file).
-func defaultAuth(conf *store.Conf) (monitor.Auth, error) {
-	a := monitor.Auth{User: conf.Nagios["user"], Password: conf.Nagios["password"]}
-	if f := conf.Nagios["password_file"]; f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return a, fmt.Errorf("nagios_instance password_file: %w", err)
-		}
-		a.Password = strings.TrimRight(string(b), "\r\n")
-	}
-	return a, nil
 }
 
 // addThisMachine makes this machine the one node, fetched locally, so a

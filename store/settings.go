@@ -338,7 +338,9 @@ func Settings() []*Setting {
 				`status.dat path or an icinga2+https://, livestatus+unix://, livestatus+tcp:// or nagios+https:// URL ` +
 				`(empty: no monitoring). "user" and "password" (or "password_file", a file holding it) authenticate. ` +
 				`"expire" is the number of seconds after which old check results are discarded. "use_aliases" uses ` +
-				`the monitoring's host alias instead of its host name.`,
+				`the monitoring's host alias instead of its host name. "command_file" is the external command file (a FIFO, ` +
+				`command_file in nagios.cfg) that "dotm report --submit nagios_instance" writes passive results to when ` +
+				`"source" is a status.dat; "submit_service" is the service those results are for, on each node's host.`,
 			Kind: Hash,
 			Fields: []Field{
 				{Name: "source", Type: FieldURL, Default: ""},
@@ -347,6 +349,8 @@ func Settings() []*Setting {
 				{Name: "password_file", Default: ""},
 				{Name: "expire", Type: FieldInt, Default: "86400"},
 				{Name: "use_aliases", Type: FieldBool, Default: "0"},
+				{Name: "command_file", Default: ""},
+				{Name: "submit_service", Default: "dotm findings"},
 			},
 		},
 		{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/lwindolf/dotm/internal/alarm"
 	"github.com/lwindolf/dotm/internal/plugin"
 	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
@@ -17,6 +18,7 @@ import (
 
 type checkOpts struct {
 	node, service, now              string
+	findings                        bool
 	warning, critical               string
 	failedWarning, failedCritical   string
 	warningChanged, criticalChanged bool
@@ -39,6 +41,11 @@ Without --node it checks the collection: the age of the last finished
 whose last fetch failed (--failed-warning/--failed-critical, default: any
 is a WARNING) and monitoring sources that failed (a WARNING).
 
+--findings checks the findings of the whole fleet: unused services, vanished
+connections, unmonitored services, failed fetches and nodes the monitoring
+does not know, over all nodes, with one line per node that has any.
+--warning/--critical apply to their number (default: any is a WARNING).
+
 --node NAME checks the node's findings, as "dotm report" lists them: unused
 services, vanished connections, unmonitored services, its fetch error and
 missing monitoring. --warning/--critical apply to their number (default:
@@ -53,6 +60,7 @@ Thresholds are ranges: 10 (alert above 10), 10: (below 10), ~:10 (above
 		bind: func(fs *pflag.FlagSet) runFunc {
 			var o checkOpts
 			fs.StringVar(&o.node, "node", "", "check this node's findings")
+			fs.BoolVar(&o.findings, "findings", false, "without --node: check the findings of the whole fleet")
 			fs.StringVar(&o.service, "service", "", "with --node: check the impact of the node's service on this port")
 			fs.StringVar(&o.warning, "warning", "", "WARNING threshold range (see above for each mode's default)")
 			fs.StringVar(&o.critical, "critical", "", "CRITICAL threshold range")
@@ -97,6 +105,9 @@ func check(ctx context.Context, e *env, args []string, o checkOpts) *plugin.Resu
 	if o.service != "" && o.node == "" {
 		return unknown("--service needs --node: the node whose service it is")
 	}
+	if o.findings && o.node != "" {
+		return unknown("--findings is the whole fleet's findings; --node NAME alone checks one node's")
+	}
 	now, err := parseNow(o.now)
 	if err != nil {
 		return unknown("%v", err)
@@ -109,10 +120,10 @@ func check(ctx context.Context, e *env, args []string, o checkOpts) *plugin.Resu
 	}
 	var th plugin.Thresholds
 	switch {
+	case o.findings || o.node != "" && o.service == "":
+		th, err = plugin.ParseThresholds(def(o.warningChanged, o.warning, alarm.DefaultWarning), o.critical, "")
 	case o.node == "":
 		th, err = plugin.ParseThresholds(def(o.warningChanged, o.warning, "900"), def(o.criticalChanged, o.critical, "3600"), "")
-	case o.service == "":
-		th, err = plugin.ParseThresholds(def(o.warningChanged, o.warning, "0"), o.critical, "")
 	default:
 		th, err = plugin.ParseThresholds(o.warning, o.critical, "")
 	}
@@ -126,6 +137,8 @@ func check(ctx context.Context, e *env, args []string, o checkOpts) *plugin.Resu
 	defer s.Close()
 	var r *plugin.Result
 	switch {
+	case o.findings:
+		r, err = checkFleet(ctx, s, now, th)
 	case o.node == "":
 		failed, ferr := plugin.ParseThresholds(o.failedWarning, o.failedCritical, "failed-")
 		if ferr != nil {
@@ -215,48 +228,16 @@ func checkNode(ctx context.Context, s *store.Store, now time.Time, node string, 
 	if !ok {
 		return unknown("%s is not a dotm node; see dotm nodes list", node), nil
 	}
-	f := render.FindingsOf(m, 0).For(node)
-	r := &plugin.Result{}
-	for _, u := range f.Unused {
-		last := "never used since first seen"
-		if !u.Never {
-			last = "last used " + time.Unix(u.LastConnection, 0).UTC().Format(time.RFC3339)
-		}
-		r.Long = append(r.Long, fmt.Sprintf("unused service %d (%s): %s", u.Port, u.Process, last))
+	return alarm.NodeResult(render.FindingsOf(m, 0).For(node), node, th), nil
+}
+
+// checkFleet checks the findings of the whole fleet.
+func checkFleet(ctx context.Context, s *store.Store, now time.Time, th plugin.Thresholds) (*plugin.Result, error) {
+	m, err := render.Load(ctx, s, now)
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range f.Disconnected {
-		r.Long = append(r.Long, fmt.Sprintf("disconnected %s %s port %s (%s), last seen %s", c.Direction, c.Remote, c.Port,
-			c.Process, time.Unix(c.LastSeen, 0).UTC().Format(time.RFC3339)))
-	}
-	for _, sv := range f.Unmonitored {
-		r.Long = append(r.Long, fmt.Sprintf("unmonitored service %d (%s): no check maps to it", sv.Port, sv.Process))
-	}
-	for _, fe := range f.FetchErrors {
-		r.Long = append(r.Long, "fetch failed: "+fe.Status)
-	}
-	if len(f.MissingMonitoring) > 0 {
-		r.Long = append(r.Long, "the monitoring does not know this node")
-	}
-	n := f.Count()
-	r.State = th.State(float64(n))
-	r.Summary = fmt.Sprintf("%s: %d unused services, %d disconnected, %d unmonitored", node,
-		len(f.Unused), len(f.Disconnected), len(f.Unmonitored))
-	if len(f.FetchErrors) > 0 {
-		r.Summary += ", fetch failed"
-	}
-	if len(f.MissingMonitoring) > 0 {
-		r.Summary += ", not monitored"
-	}
-	if f.StaleCollection {
-		r.Summary += ", collection more than a day old"
-	}
-	r.Perf = []plugin.Perf{
-		{Label: "findings", Value: float64(n), Thresholds: th, Min: plugin.Zero()},
-		{Label: "unused", Value: float64(len(f.Unused)), Min: plugin.Zero()},
-		{Label: "disconnected", Value: float64(len(f.Disconnected)), Min: plugin.Zero()},
-		{Label: "unmonitored", Value: float64(len(f.Unmonitored)), Min: plugin.Zero()},
-	}
-	return r, nil
+	return alarm.FleetResult(render.FindingsOf(m, 0), m.Current.Nodes, th), nil
 }
 
 // checkImpact counts the nodes that depend on node's service on port,

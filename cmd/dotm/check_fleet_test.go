@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/alarm"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
@@ -118,12 +120,20 @@ func TestCheckNodeMatchesReport(t *testing.T) {
 	if code != 1 || !strings.HasPrefix(out, "DOTM WARNING - web01: ") || !strings.Contains(out, "\ndisconnected out ") || errOut != "" {
 		t.Errorf("check --node web01: exit %d, stdout %q, stderr %q; want WARNING naming the vanished connection", code, out, errOut)
 	}
+	// The fleet mode counts what the node mode counts, summed over nodes.
+	code, out, errOut = runCLIAll("--redis", srv.URL(), "check", "--findings", "--now", time.Unix(now, 0).Format(time.RFC3339))
+	want := fmt.Sprintf(" unused=%d;;;0 disconnected=%d;;;0 unmonitored=%d;;;0 ", kinds[0], kinds[1], kinds[2])
+	if code != 1 || !strings.HasPrefix(out, "DOTM WARNING - ") || !strings.Contains(out, want) || errOut != "" {
+		t.Errorf("check --findings: exit %d, stdout %q, stderr %q; want WARNING with%s", code, out, errOut, want)
+	}
 }
 
 // BenchmarkCheck2000 measures one dotm check against a real redis-server
 // holding a collected 2,000-host fleet: --node (a node's findings, what
 // a monitoring core runs for every host every minute), --service (a
-// service's impact) and the collection check.
+// service's impact), --findings (the whole fleet's findings), the
+// collection check, and the passive results of every node that
+// "dotm report --submit" computes from the loaded fleet.
 //
 //	go test -run '^$' -bench BenchmarkCheck2000 -benchtime 50x ./cmd/dotm/
 func BenchmarkCheck2000(b *testing.B) {
@@ -146,6 +156,7 @@ func BenchmarkCheck2000(b *testing.B) {
 		{"node", "DOTM ", []string{"--node", first("app")}},
 		{"impact", "DOTM OK - ", []string{"--node", first("db"), "--service", "3306"}},
 		{"collection", "DOTM ", nil},
+		{"fleet", "DOTM WARNING - ", []string{"--findings"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			args := append([]string{"--redis", srv.URL(), "check", "--now", at}, bc.args...)
@@ -159,6 +170,22 @@ func BenchmarkCheck2000(b *testing.B) {
 			}
 		})
 	}
+	b.Run("submit-results", func(b *testing.B) {
+		st, err := store.Open(context.Background(), store.Options{URL: srv.URL()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		m, err := render.Load(context.Background(), st, time.Unix(now, 0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if r := alarm.Results(m, alarm.DefaultService); len(r) < 1000 {
+				b.Fatalf("%d results for a fleet of 2,000", len(r))
+			}
+		}
+	})
 	// What a monitoring core pays: the dotm binary started as a process.
 	b.Run("node-process", func(b *testing.B) {
 		bin := filepath.Join(b.TempDir(), "dotm")

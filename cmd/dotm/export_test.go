@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/lwindolf/dotm/collect"
-	"github.com/lwindolf/dotm/collect/simfleet"
 	"github.com/lwindolf/dotm/internal/montest"
 )
 
@@ -21,33 +17,7 @@ import (
 // daemons load them: nagios4 -v and a Nagios start with the export among
 // its objects, and icinga2 daemon -C with it in conf.d.
 func TestExportAcceptedByDaemons(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the monitoring daemons")
-	}
-	n := montest.StartNagios(t)
-	n.WaitChecked(t, 60*time.Second)
-	dataDir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// app01 runs java, which no preset maps its HTTP check to.
-	if code, _, errOut := runCLIAll("--data-dir", dataDir, "config", "set", "service_mapping", `{"^HTTP$":"^java$"}`); code != 0 {
-		t.Fatal(errOut)
-	}
-	fleet := simfleet.Generate(20, 7, 14875) // its own agent port
-	st := openEmbedded(t, dataDir)
-	if err := fleet.Register(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	wait, err := fleet.Serve(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := collect.Run(ctx, st, collect.Options{Now: time.Now(), Monitoring: []string{n.StatusDat}})
-	cancel()
-	wait()
-	if cerr := st.Close(); err != nil || cerr != nil || sum.Problems() {
-		t.Fatalf("collect: %s, %v, %v", sum, err, cerr)
-	}
+	_, dataDir := nagiosFleet(t)
 
 	code, nagios, errOut := runCLIAll("--data-dir", dataDir, "export", "nagios")
 	if code != 0 {

@@ -18,13 +18,14 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/wneessen/go-mail"
 
+	"github.com/lwindolf/dotm/internal/alarm"
 	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
 )
 
 type reportOpts struct {
 	now, format, since, from, smtp, smtpUser, smtpPasswordFile, smtpTLS, smtpCA string
-	to                                                                          []string
+	to, submit                                                                  []string
 	failOnFindings                                                              bool
 	smtpTimeout                                                                 time.Duration
 }
@@ -41,7 +42,11 @@ message for "sendmail -t"; --mail-to with --smtp sends it. The SMTP password
 comes from --smtp-password-file, the systemd credential smtp-password
 ($CREDENTIALS_DIRECTORY/smtp-password) or the environment variable
 DOTM_SMTP_PASSWORD. Each SMTP step is bounded by --smtp-timeout.
---fail-on-findings exits with status 3 when there is anything to report.`,
+--fail-on-findings exits with status 3 when there is anything to report.
+--submit SOURCE sends each node's findings, as "dotm check --node" states
+them, as a passive result of the service "dotm findings" to a Nagios command
+file, the Icinga 2 API or Livestatus instead of printing (nagios_instance:
+the configured source; see README, "Feeding your monitoring").`,
 		bind: func(fs *pflag.FlagSet) runFunc {
 			var o reportOpts
 			fs.StringVar(&o.now, "now", "", "the time to report as (unix seconds or RFC 3339)")
@@ -55,6 +60,7 @@ DOTM_SMTP_PASSWORD. Each SMTP step is bounded by --smtp-timeout.
 			fs.StringVar(&o.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password")
 			fs.StringVar(&o.smtpTLS, "smtp-tls", "starttls", "starttls (required), tls (implicit, e.g. port 465) or none (plain, local relays only)")
 			fs.DurationVar(&o.smtpTimeout, "smtp-timeout", DefaultSMTPTimeout, "time each SMTP step may take (connect, greeting, TLS, each command); the whole sending at most 5 times that")
+			fs.StringArrayVar(&o.submit, "submit", nil, "send each node's findings as a passive check result to this monitoring source instead of printing (repeatable; nagios_instance: the configured one; see README)")
 			fs.StringVar(&o.smtpCA, "smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: the system's)")
 			return func(ctx context.Context, e *env, args []string) error { return runReport(ctx, e, args, o) }
 		},
@@ -95,6 +101,9 @@ func runReport(ctx context.Context, e *env, args []string, o reportOpts) error {
 	if !slices.Contains([]string{"starttls", "tls", "none"}, o.smtpTLS) {
 		return usagef(path, "--smtp-tls %q: want starttls, tls or none", o.smtpTLS)
 	}
+	if len(o.submit) > 0 && (o.smtp != "" || len(o.to) > 0) {
+		return usagef(path, "--submit sends passive check results instead of a report; mail the report in a run of its own")
+	}
 	var m *render.Model
 	err = e.withStore(ctx, func(s *store.Store) error {
 		m, err = render.Load(ctx, s, now)
@@ -108,7 +117,9 @@ func runReport(ctx context.Context, e *env, args []string, o reportOpts) error {
 		host, _ := os.Hostname()
 		o.from = "dotm@" + cmp.Or(host, "localhost")
 	}
-	if o.smtp != "" {
+	if len(o.submit) > 0 {
+		err = alarm.Submit(ctx, m, o.submit)
+	} else if o.smtp != "" {
 		err = sendReport(ctx, e, f, o)
 	} else {
 		err = writeReport(e, f, o)

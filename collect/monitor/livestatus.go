@@ -113,17 +113,11 @@ func livestatusQuery(table string, columns []string) string {
 
 // query sends q on a new connection and returns the answer's body.
 func (l *livestatus) query(ctx context.Context, q string) ([]byte, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, l.network, l.addr)
+	c, done, err := l.dial(ctx)
 	if err != nil {
-		return nil, l.connError(err)
+		return nil, err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
-	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	}
+	defer done()
 	if _, err := io.WriteString(c, q); err != nil {
 		return nil, fmt.Errorf("%s: send query: %v", l, l.ctxErr(ctx, err))
 	}
@@ -132,6 +126,21 @@ func (l *livestatus) query(ctx context.Context, q string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", l, l.ctxErr(ctx, err))
 	}
 	return body, nil
+}
+
+// dial connects to Livestatus; the connection ends with ctx. done
+// closes it.
+func (l *livestatus) dial(ctx context.Context) (c net.Conn, done func(), err error) {
+	var d net.Dialer
+	c, err = d.DialContext(ctx, l.network, l.addr)
+	if err != nil {
+		return nil, nil, l.connError(err)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	return c, func() { stop(); c.Close() }, nil
 }
 
 // ctxErr prefers the context's reason over the i/o timeout it caused.

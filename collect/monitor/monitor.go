@@ -78,6 +78,21 @@ type Auth struct {
 	User, Password string
 }
 
+// InstanceAuth is the user and password (or password_file) of the
+// nagios_instance setting's fields: the credentials for a source whose
+// URL carries none.
+func InstanceAuth(fields map[string]string) (Auth, error) {
+	a := Auth{User: fields["user"], Password: fields["password"]}
+	if f := fields["password_file"]; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return a, fmt.Errorf("nagios_instance password_file: %w", err)
+		}
+		a.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	return a, nil
+}
+
 // Options are the source-independent settings of a source URL.
 type Options struct {
 	Auth Auth

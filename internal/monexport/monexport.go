@@ -72,7 +72,7 @@ func Build(cur *store.Current, aging time.Duration, minCount int, aliases map[st
 			}
 		}
 	}
-	host := monitoringNames(aliases)
+	host := MonitoringNames(aliases)
 	agingS := int64(aging / time.Second)
 	edges := map[edge]bool{}
 	for _, c := range cur.Connections {
@@ -129,9 +129,9 @@ func Build(cur *store.Current, aging time.Duration, minCount int, aliases map[st
 	return d
 }
 
-// monitoringNames maps a node back to its monitoring host name through
+// MonitoringNames maps a node back to its monitoring host name through
 // the aliases; several aliases of one node: the first by name.
-func monitoringNames(aliases map[string]string) func(string) string {
+func MonitoringNames(aliases map[string]string) func(string) string {
 	back := map[string]string{}
 	for _, mon := range slices.Sorted(maps.Keys(aliases)) {
 		if _, ok := back[aliases[mon]]; !ok {

@@ -88,9 +88,11 @@ type Icinga2 struct {
 // test binary, as the user running the test (ICINGA2_USER), so no root
 // and no "nagios" user are needed. Missing icinga2, openssl or check
 // plugins skip the test, or fail it under CI=true.
-func StartIcinga2(t testing.TB) *Icinga2 {
+//
+// Each extra string is a configuration file added to etc/conf.d.
+func StartIcinga2(t testing.TB, extra ...string) *Icinga2 {
 	t.Helper()
-	i := startIcinga2(t)
+	i := startIcinga2(t, extra)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := i.checkAll(ctx); err != nil {
@@ -104,16 +106,16 @@ func StartIcinga2(t testing.TB) *Icinga2 {
 // the first checks: it returns as soon as the API and Livestatus answer,
 // when most hosts and services are still pending (Icinga spreads first
 // checks over the 10 s check_interval). Which ones are pending is chance.
-func StartIcinga2Unchecked(t testing.TB) *Icinga2 {
+func StartIcinga2Unchecked(t testing.TB, extra ...string) *Icinga2 {
 	t.Helper()
-	i := startIcinga2(t)
+	i := startIcinga2(t, extra)
 	i.Started = time.Since(i.begun)
 	return i
 }
 
 // startIcinga2 writes the configuration and certificates and starts the
 // daemon, retrying with other ports when one was taken meanwhile.
-func startIcinga2(t testing.TB) *Icinga2 {
+func startIcinga2(t testing.TB, extra []string) *Icinga2 {
 	t.Helper()
 	bin := requireDaemon(t, Icinga2Binary, icinga2Plugins)
 	openssl := redistest.Require(t, "openssl")
@@ -132,7 +134,7 @@ func startIcinga2(t testing.TB) *Icinga2 {
 	i := newIcinga2(dir)
 	i.Listeners = l
 	i.begun = time.Now()
-	if err := i.writeConfig(); err != nil {
+	if err := i.writeConfig(extra); err != nil {
 		t.Fatal(err)
 	}
 	if err := i.makeCerts(openssl); err != nil {
@@ -174,9 +176,10 @@ func newIcinga2(dir string) *Icinga2 {
 	}
 }
 
-// writeConfig copies the embedded configuration into i.Dir and makes the
-// directories the daemon writes to.
-func (i *Icinga2) writeConfig() error {
+// writeConfig copies the embedded configuration into i.Dir, adds the
+// extra files to etc/conf.d and makes the directories the daemon writes
+// to.
+func (i *Icinga2) writeConfig(extra []string) error {
 	err := fs.WalkDir(icinga2Config, "icinga2", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -197,6 +200,11 @@ func (i *Icinga2) writeConfig() error {
 	})
 	if err != nil {
 		return fmt.Errorf("write icinga2 config to %s: %w", i.Dir, err)
+	}
+	for n, e := range extra {
+		if err := os.WriteFile(filepath.Join(i.Dir, "etc", "conf.d", fmt.Sprintf("extra-%d.conf", n)), []byte(e), 0o644); err != nil {
+			return err
+		}
 	}
 	for _, d := range []string{"var/lib/certs", "var/log", "var/cache", "var/spool", "run"} {
 		if err := os.MkdirAll(filepath.Join(i.Dir, d), 0o755); err != nil {
@@ -523,4 +531,11 @@ func (i *Icinga2) pid() int {
 		return 0
 	}
 	return i.cmd.Process.Pid
+}
+
+// API sends one request to the REST API with the test credentials,
+// verifying the daemon's certificate, and decodes the JSON answer into
+// out (when not nil). A status other than 200 is an error.
+func (i *Icinga2) API(ctx context.Context, method, path, body string, out any) error {
+	return i.api(ctx, method, path, body, out)
 }

@@ -124,21 +124,36 @@ type Result struct {
 // \xNN, and '|' (which starts performance data) becomes '/', so a name
 // cannot forge a line, a state or a metric.
 func (r *Result) Write(w io.Writer) error {
+	first, perf, long := r.Parts()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s - %s", r.Name, r.State, clean(r.Summary))
-	if len(r.Perf) > 0 {
-		parts := make([]string, len(r.Perf))
-		for i, p := range r.Perf {
-			parts[i] = p.String()
-		}
-		b.WriteString(" | " + strings.Join(parts, " "))
+	b.WriteString(first)
+	if perf != "" {
+		b.WriteString(" | " + perf)
 	}
 	b.WriteByte('\n')
-	for _, l := range r.Long {
-		b.WriteString(clean(l) + "\n")
+	for _, l := range long {
+		b.WriteString(l + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Parts are the result's pieces, each made safe as Write prints them: the
+// status line without performance data ("NAME STATE - summary"), the
+// performance data items joined by spaces, and the long output lines. A
+// passive check result carries them in the fields the monitoring has for
+// them.
+func (r *Result) Parts() (first, perf string, long []string) {
+	first = fmt.Sprintf("%s %s - %s", r.Name, r.State, clean(r.Summary))
+	parts := make([]string, len(r.Perf))
+	for i, p := range r.Perf {
+		parts[i] = p.String()
+	}
+	long = make([]string, len(r.Long))
+	for i, l := range r.Long {
+		long[i] = clean(l)
+	}
+	return first, strings.Join(parts, " "), long
 }
 
 func clean(s string) string {
