@@ -124,11 +124,12 @@ func ProcessPath(name string) string { return "services/" + site.Slug(name) }
 // BuildSite writes the whole site for m into w, laying out graphs with l.
 func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptions) error {
 	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"join": strings.Join,
-		"time": stamp,
-		"span": span,
-		"dur":  func(d time.Duration) string { return span(int64(d / time.Second)) },
-		"sub":  func(a, b int64) int64 { return a - b },
+		"join":        strings.Join,
+		"time":        stamp,
+		"span":        span,
+		"dur":         func(d time.Duration) string { return span(int64(d / time.Second)) },
+		"sub":         func(a, b int64) int64 { return a - b },
+		"nodesFolded": func(page any, nodes []string) foldedNodes { return foldedNodes{page, nodes} },
 	}).ParseFS(o.Templates, "base.tmpl")
 	if err != nil {
 		return fmt.Errorf("parse templates: %w", err)
