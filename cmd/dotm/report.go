@@ -27,6 +27,7 @@ type reportOpts struct {
 	to                                                                          []string
 	failOnFindings                                                              bool
 	smtpTimeout                                                                 time.Duration
+	metricsFile                                                                 string
 }
 
 func reportCommand() *command {
@@ -56,6 +57,7 @@ DOTM_SMTP_PASSWORD. Each SMTP step is bounded by --smtp-timeout.
 			fs.StringVar(&o.smtpTLS, "smtp-tls", "starttls", "starttls (required), tls (implicit, e.g. port 465) or none (plain, local relays only)")
 			fs.DurationVar(&o.smtpTimeout, "smtp-timeout", DefaultSMTPTimeout, "time each SMTP step may take (connect, greeting, TLS, each command); the whole sending at most 5 times that")
 			fs.StringVar(&o.smtpCA, "smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: the system's)")
+			metricsFlag(fs, &o.metricsFile)
 			return func(ctx context.Context, e *env, args []string) error { return runReport(ctx, e, args, o) }
 		},
 	}
@@ -69,8 +71,10 @@ func (f findingsError) Error() string {
 	return fmt.Sprintf("%d findings (--fail-on-findings)", f.n)
 }
 
-func runReport(ctx context.Context, e *env, args []string, o reportOpts) error {
+func runReport(ctx context.Context, e *env, args []string, o reportOpts) (err error) {
 	const path = "dotm report"
+	rec := startMetrics(o.metricsFile, "report")
+	defer func() { err = rec.done(err) }()
 	if err := noArgs(path, args); err != nil {
 		return err
 	}
@@ -104,6 +108,7 @@ func runReport(ctx context.Context, e *env, args []string, o reportOpts) error {
 		return err
 	}
 	f := render.FindingsOf(m, since)
+	rec.reported(f)
 	if o.from == "" {
 		host, _ := os.Hostname()
 		o.from = "dotm@" + cmp.Or(host, "localhost")
