@@ -61,7 +61,7 @@ func Write(path string, owned []string, fams []Family) error {
 	dir := filepath.Dir(path)
 	lock := flock.New(path + ".lock")
 	if err := lock.Lock(); err != nil {
-		return fmt.Errorf("metrics file %s: lock: %w", path, err)
+		return fmt.Errorf("metrics file %s: %w (its directory must exist and be writable for this user)", path, err)
 	}
 	defer lock.Unlock()
 	old, err := os.ReadFile(path)
@@ -79,7 +79,7 @@ func Write(path string, owned []string, fams []Family) error {
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
 	if err != nil {
-		return fmt.Errorf("metrics file %s: %w", path, err)
+		return fmt.Errorf("metrics file %s: %w (its directory must be writable for this user)", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(b.Bytes()); err != nil {
