@@ -125,13 +125,13 @@ func execute(ctx context.Context, e *env, cmd *command, path string, args []stri
 	if cmd.bind != nil {
 		runIt = cmd.bind(own)
 	}
+	version := versionFlag(own, path)
 	global := e.globalFlags(path)
 	fs := pflag.NewFlagSet(path, pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.AddFlagSet(own)
 	fs.AddFlagSet(global)
 	help := fs.BoolP("help", "h", false, "show this help")
-	version := versionFlag(fs, path)
 	fs.SetOutput(io.Discard)
 	fs.SetInterspersed(cmd.subs == nil)
 	if err := fs.Parse(args); err != nil {
