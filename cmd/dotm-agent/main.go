@@ -16,7 +16,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -24,6 +23,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/lwindolf/dotm/collect/agent"
+	"github.com/lwindolf/dotm/internal/agentcli"
+	"github.com/lwindolf/dotm/internal/buildinfo"
+	"github.com/lwindolf/dotm/internal/clidoc"
 )
 
 func main() {
@@ -34,20 +36,25 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("dotm-agent", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	config := agent.BindFlags(fs)
-	help := fs.BoolP("help", "h", false, "show this help")
+	flags := agentcli.Bind(fs)
 	err := fs.Parse(args)
-	if err == nil && *help {
-		fmt.Fprintf(stdout, "Usage: dotm-agent [flags]\n\nAnswers DOTM agent connections with this host's TCP sockets and addresses.\n\nFlags:\n%s", fs.FlagUsages())
+	switch {
+	case err == nil && *flags.Help:
+		fmt.Fprintf(stdout, "Usage: dotm-agent [flags]\n\n%s.\n\n%s\n\nFlags:\n%s", agentcli.Summary, agentcli.Details, clidoc.Usages(fs))
 		return 0
-	}
-	if err == nil && fs.NArg() > 0 {
+	case err == nil && *flags.Version:
+		fmt.Fprintln(stdout, buildinfo.Get().Line("dotm-agent"))
+		return 0
+	case err == nil && fs.NArg() > 0:
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	var c agent.Config
 	if err == nil {
-		c, err = config()
+		c, err = flags.Config()
+	}
+	log, lerr := flags.Logger(stderr)
+	if err == nil {
+		err = lerr
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "dotm-agent: %v\nRun 'dotm-agent --help' for usage.\n", err)
@@ -55,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log.Info("starting", "version", buildinfo.Get().Version)
 	if err := agent.Run(ctx, c, log); err != nil {
 		log.Error("dotm-agent failed", "err", err)
 		return 1

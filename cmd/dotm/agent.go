@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/lwindolf/dotm/collect/agent"
+	"github.com/lwindolf/dotm/internal/logsetup"
 	"github.com/spf13/pflag"
 )
 
@@ -23,6 +23,7 @@ Unprivileged, process names of other users' sockets show as "-"; grant
 CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE to see all (cmd/dotm-agent/dotm-agent.service).`,
 		bind: func(fs *pflag.FlagSet) runFunc {
 			config := agent.BindFlags(fs)
+			logger := logsetup.Bind(fs)
 			return func(ctx context.Context, e *env, args []string) error {
 				if err := noArgs("dotm agent", args); err != nil {
 					return err
@@ -31,7 +32,11 @@ CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE to see all (cmd/dotm-agent/dotm-agent.ser
 				if err != nil {
 					return usagef("dotm agent", "%v", err)
 				}
-				return agent.Run(ctx, c, slog.New(slog.NewTextHandler(e.stderr, nil)))
+				log, err := logger(e.stderr)
+				if err != nil {
+					return usagef("dotm agent", "%v", err)
+				}
+				return agent.Run(ctx, c, log)
 			}
 		},
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lwindolf/dotm/internal/clidoc"
 	"github.com/lwindolf/dotm/internal/textsafe"
 	"github.com/lwindolf/dotm/store"
 	"github.com/redis/go-redis/v9"
@@ -124,6 +125,7 @@ func execute(ctx context.Context, e *env, cmd *command, path string, args []stri
 	if cmd.bind != nil {
 		runIt = cmd.bind(own)
 	}
+	version := versionFlag(own, path)
 	global := e.globalFlags(path)
 	fs := pflag.NewFlagSet(path, pflag.ContinueOnError)
 	fs.SortFlags = false
@@ -139,6 +141,9 @@ func execute(ctx context.Context, e *env, cmd *command, path string, args []stri
 		printHelp(e.stdout, cmd, path, own, global)
 		return nil
 	}
+	if *version {
+		return printVersion(e)
+	}
 	if cmd.subs == nil {
 		return runIt(ctx, e, fs.Args())
 	}
@@ -151,7 +156,7 @@ func execute(ctx context.Context, e *env, cmd *command, path string, args []stri
 			return execute(ctx, e, sub, path+" "+sub.name, rest[1:])
 		}
 	}
-	return usagef(path, "unknown command %q; one of: %s", rest[0], subNames(cmd))
+	return unknownCommand(path, rest[0], cmd)
 }
 
 func subNames(cmd *command) string {
@@ -182,9 +187,9 @@ func printHelp(w io.Writer, cmd *command, path string, own, global *pflag.FlagSe
 		fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags.\n", path)
 	}
 	if own.HasFlags() {
-		fmt.Fprintf(w, "\nFlags:\n%s", own.FlagUsages())
+		fmt.Fprintf(w, "\nFlags:\n%s", clidoc.Usages(own))
 	}
-	fmt.Fprintf(w, "\nGlobal flags:\n%s", global.FlagUsages())
+	fmt.Fprintf(w, "\nGlobal flags:\n%s", clidoc.Usages(global))
 }
 
 // noArgs is for commands that take no positional arguments.

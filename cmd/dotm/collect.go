@@ -46,6 +46,7 @@ to another worker once its lease (--visibility-timeout of the workers) ran out.`
 			fs.StringArrayVar(&o.monitoring, "monitoring", nil, "monitoring source to read (repeatable): a status.dat path, "+
 				"icinga2+https://HOST:5665, livestatus+unix:///PATH, livestatus+tcp://HOST:PORT or nagios+https://HOST/nagios4/cgi-bin "+
 				"(default: nagios_instance's source)")
+			metricsFlag(fs, &o.metricsFile)
 			return func(ctx context.Context, e *env, args []string) error { return runCollect(ctx, e, args, o) }
 		},
 	}
@@ -60,10 +61,13 @@ type collectOpts struct {
 	now         string
 	quiet       bool
 	monitoring  []string
+	metricsFile string
 }
 
-func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error {
+func runCollect(ctx context.Context, e *env, args []string, o collectOpts) (err error) {
 	const path = "dotm collect"
+	rec := startMetrics(o.metricsFile, "collect")
+	defer func() { err = rec.done(err) }()
 	if err := noArgs(path, args); err != nil {
 		return err
 	}
@@ -99,6 +103,7 @@ func runCollect(ctx context.Context, e *env, args []string, o collectOpts) error
 		if err != nil {
 			return err
 		}
+		rec.collected(sum)
 		if sum.AddedLocal != "" && !o.quiet {
 			fmt.Fprintf(e.stdout, "no nodes configured: added this machine as %s (method local); add others with dotm nodes add\n",
 				inert(sum.AddedLocal))

@@ -71,6 +71,7 @@ func TestScripts(t *testing.T) {
 				ts.Fatalf("nothing listens on %s", args[0])
 			},
 			"redis-start": redisStartCmd(bin),
+			"prom-check":  promCheckCmd,
 		},
 		RequireExplicitExec: true,
 	})

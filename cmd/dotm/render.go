@@ -19,6 +19,7 @@ type renderOpts struct {
 	out, now, notes, layout, cache string
 	notesUnsafe, quiet             bool
 	geoip                          []string
+	metricsFile                    string
 	// betweenReads, if set, runs in each attempt to read the store after
 	// dotm::state was read and before the model is: tests change the
 	// store there, as a collect or a flush would.
@@ -43,6 +44,7 @@ not change since the last render are not laid out again (--cache).`,
 			fs.StringArrayVar(&o.geoip, "geoip", nil, "MaxMind/GeoLite2 City, Country or ASN database (.mmdb) for the Geo page and Internet labels (repeatable)")
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success (for cron)")
 			fs.StringVar(&o.cache, "cache", defaultCacheDir(), "directory of laid-out graphs, reused while their DOT is unchanged")
+			metricsFlag(fs, &o.metricsFile)
 			return func(ctx context.Context, e *env, args []string) error { return runRender(ctx, e, args, o) }
 		},
 	}
@@ -60,8 +62,10 @@ func defaultCacheDir() string {
 	return "" // never a shared temporary directory: no cache then
 }
 
-func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
+func runRender(ctx context.Context, e *env, args []string, o renderOpts) (err error) {
 	const path = "dotm render"
+	rec := startMetrics(o.metricsFile, "render")
+	defer func() { err = rec.done(err) }()
 	if err := noArgs(path, args); err != nil {
 		return err
 	}
@@ -102,6 +106,7 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) error {
 	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
 		return err
 	}
+	rec.rendered(m)
 	if o.quiet {
 		return nil
 	}

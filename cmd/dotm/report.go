@@ -28,6 +28,7 @@ type reportOpts struct {
 	to, submit                                                                  []string
 	failOnFindings                                                              bool
 	smtpTimeout                                                                 time.Duration
+	metricsFile                                                                 string
 }
 
 func reportCommand() *command {
@@ -62,6 +63,7 @@ the configured source; see README, "Feeding your monitoring").`,
 			fs.DurationVar(&o.smtpTimeout, "smtp-timeout", DefaultSMTPTimeout, "time each SMTP step may take (connect, greeting, TLS, each command); the whole sending at most 5 times that")
 			fs.StringArrayVar(&o.submit, "submit", nil, "send each node's findings as a passive check result to this monitoring source instead of printing (repeatable; nagios_instance: the configured one; see README)")
 			fs.StringVar(&o.smtpCA, "smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: the system's)")
+			metricsFlag(fs, &o.metricsFile)
 			return func(ctx context.Context, e *env, args []string) error { return runReport(ctx, e, args, o) }
 		},
 	}
@@ -75,8 +77,10 @@ func (f findingsError) Error() string {
 	return fmt.Sprintf("%d findings (--fail-on-findings)", f.n)
 }
 
-func runReport(ctx context.Context, e *env, args []string, o reportOpts) error {
+func runReport(ctx context.Context, e *env, args []string, o reportOpts) (err error) {
 	const path = "dotm report"
+	rec := startMetrics(o.metricsFile, "report")
+	defer func() { err = rec.done(err) }()
 	if err := noArgs(path, args); err != nil {
 		return err
 	}
@@ -113,6 +117,7 @@ func runReport(ctx context.Context, e *env, args []string, o reportOpts) error {
 		return err
 	}
 	f := render.FindingsOf(m, since)
+	rec.reported(f)
 	if o.from == "" {
 		host, _ := os.Hostname()
 		o.from = "dotm@" + cmp.Or(host, "localhost")

@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lwindolf/dotm/internal/bintest"
 	"github.com/lwindolf/dotm/internal/redistest"
 
 	"github.com/lwindolf/dotm/collect"
@@ -185,7 +186,7 @@ func TestReportAfterAging(t *testing.T) {
 }
 
 // mailpit is a real SMTP server (github.com/axllent/mailpit, a tool of
-// this module) started for one test, with STARTTLS required and a user
+// the tools module internal/tools) started for one test, with STARTTLS required and a user
 // "dotm" whose password is "s3cret"; messages are read back over its API.
 type mailpit struct {
 	SMTP, API string
@@ -194,9 +195,9 @@ type mailpit struct {
 
 func startMailpit(t *testing.T) *mailpit {
 	t.Helper()
-	bin, err := exec.Command("go", "tool", "-n", "mailpit").Output()
+	bin, err := bintest.Tool("mailpit")
 	if err != nil {
-		t.Fatalf("build mailpit (go tool -n mailpit): %v", err)
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	ca, cert, key := writeTLS(t, dir)
@@ -206,7 +207,7 @@ func startMailpit(t *testing.T) *mailpit {
 	}
 	m := &mailpit{SMTP: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)),
 		API: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)), CAFile: ca}
-	cmd := exec.Command(strings.TrimSpace(string(bin)), "--smtp", m.SMTP, "--listen", m.API,
+	cmd := exec.Command(bin, "--smtp", m.SMTP, "--listen", m.API,
 		"--database", filepath.Join(dir, "mail.db"), "--smtp-tls-cert", cert, "--smtp-tls-key", key,
 		"--smtp-require-starttls", "--smtp-auth-file", auth, "--disable-version-check", "--quiet")
 	var logs bytes.Buffer

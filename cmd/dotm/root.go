@@ -23,6 +23,10 @@ so a single host needs no Redis server.`,
 			workerCommand(),
 			agentCommand(),
 			demoCommand(),
+			versionCommand(),
+			helpCommand(),
+			completionCommand(),
+			manCommand(),
 		},
 	}
 }

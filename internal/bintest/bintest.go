@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // Module is the import path of the module's commands.
@@ -47,4 +48,24 @@ func (w withLayout) Run() int {
 	}
 	os.Setenv("PATH", dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
 	return w.m.Run()
+}
+
+// Tool builds name, a program of the tools module (internal/tools: the
+// servers tests talk to, kept out of dotm's go.mod), and returns the path
+// of its binary, as "go tool -n NAME" run there does.
+func Tool(name string) (string, error) {
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	cmd := exec.Command("go", "tool", "-n", name)
+	cmd.Dir = filepath.Join(root, "internal", "tools")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("build %s (go tool -n %s in %s): %w\n%s", name, name, cmd.Dir, err, stderr.String())
+	}
+	return strings.TrimSpace(string(out)), nil
 }
