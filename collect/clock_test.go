@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -38,7 +39,7 @@ func serveRun(t *testing.T, s *store.Store, fleet *simfleet.Fleet, now time.Time
 func TestHostileBackfill(t *testing.T) {
 	stores(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		fleet := simfleet.Generate(10, 17, 14866) // its own agent port
+		fleet := simfleet.Generate(10, 17, montest.FleetPort(t))
 		if err := fleet.Register(ctx, s); err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +104,7 @@ func TestHostileFutureRunKeepsHistory(t *testing.T) {
 		ctx := context.Background()
 		setConfig(t, s, "history", `{"enabled":"1","interval":"600","expire":"604800"}`)
 		setConfig(t, s, "expire", `{"Services":"0","Connections":"1","Nagios Alerts":"0"}`)
-		fleet := simfleet.Generate(10, 3, 14867) // its own agent port
+		fleet := simfleet.Generate(10, 3, montest.FleetPort(t))
 		if err := fleet.Register(ctx, s); err != nil {
 			t.Fatal(err)
 		}

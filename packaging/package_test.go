@@ -9,9 +9,12 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lwindolf/dotm/internal/montest"
 )
 
 // requirePackageTest runs the test where it may install packages: as
@@ -149,8 +152,8 @@ func TestPackagesInstallAndPurge(t *testing.T) {
 		t.Errorf("man -w dotm-agent = %q", got)
 	}
 
-	// The demo as the dotm user, with the installed programs only (an
-	// agent port of its own: other tests serve fleets on 14848-14851).
+	// The demo as the dotm user, with the installed programs only (on an
+	// agent port reserved for it: other tests serve fleets at the same time).
 	// (not t.TempDir, whose parent only root may enter)
 	site, err := os.MkdirTemp("", "dotm-package-test-")
 	if err != nil {
@@ -159,7 +162,7 @@ func TestPackagesInstallAndPurge(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(site) })
 	run(t, "chown", "dotm:dotm", site)
 	demo := run(t, "runuser", "-u", "dotm", "--", "env", "PATH=/usr/bin:/bin", "HOME=/var/lib/dotm",
-		"dotm", "demo", "--out", filepath.Join(site, "demo"), "--hosts", "12", "--agent-port", "14852")
+		"dotm", "demo", "--out", filepath.Join(site, "demo"), "--hosts", "12", "--agent-port", strconv.Itoa(int(montest.FleetPort(t))))
 	if !strings.Contains(demo, "site written to") {
 		t.Errorf("dotm demo as dotm: %s", demo)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/internal/bintest"
+	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -46,6 +47,14 @@ func TestScripts(t *testing.T) {
 				p, err := redistest.FreePortErr()
 				ts.Check(err)
 				ts.Setenv(args[0], strconv.Itoa(p))
+			},
+			// fleet-port NAME sets $NAME to an agent port for a simulated
+			// fleet, reserved until the script ends (montest.FleetPort).
+			"fleet-port": func(ts *testscript.TestScript, neg bool, args []string) {
+				p, release, err := montest.ReserveFleetPort()
+				ts.Check(err)
+				ts.Defer(release)
+				ts.Setenv(args[0], strconv.Itoa(int(p)))
 			},
 			// http-get URL writes the body of a successful GET to stdout.
 			"http-get": func(ts *testscript.TestScript, neg bool, args []string) {

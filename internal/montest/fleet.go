@@ -24,6 +24,17 @@ const fleetGuard = "127.1.255.254"
 // still collide with it.
 func FleetPort(t testing.TB) uint16 {
 	t.Helper()
+	port, release, err := ReserveFleetPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return port
+}
+
+// ReserveFleetPort is FleetPort for callers without a testing.TB (a
+// testscript command): release ends the reservation.
+func ReserveFleetPort() (port uint16, release func(), err error) {
 	for range 200 {
 		port := 10000 + rand.IntN(32768-10000)
 		guard, err := net.Listen("tcp4", fmt.Sprintf("%s:%d", fleetGuard, port))
@@ -36,9 +47,7 @@ func FleetPort(t testing.TB) uint16 {
 			continue
 		}
 		probe.Close()
-		t.Cleanup(func() { guard.Close() })
-		return uint16(port)
+		return uint16(port), func() { guard.Close() }, nil
 	}
-	t.Fatalf("no port of 10000-32767 free on %s and 127.1.0.1 in 200 tries", fleetGuard)
-	return 0
+	return 0, nil, fmt.Errorf("no port of 10000-32767 free on %s and 127.1.0.1 in 200 tries", fleetGuard)
 }
