@@ -57,6 +57,7 @@ type nodeView struct {
 func (f *fleet) aggregateNode(node string, h *netinfo.Host, now int64, priors map[string]prior) store.NodeData {
 	v := f.view(h)
 	cross := map[dirKey]*store.Connection{}
+	used := map[nsPort]bool{} // services reached from another namespace
 	names := []string{""}
 	for _, ns := range h.Netns {
 		names = append(names, ns.Name)
@@ -77,7 +78,7 @@ func (f *fleet) aggregateNode(node string, h *netinfo.Host, now int64, priors ma
 		} else if i := slices.IndexFunc(h.Netns, func(n netinfo.NetnsInfo) bool { return n.Name == ns }); i >= 0 {
 			sub.Interfaces = []netinfo.Interface{{Name: ns, Addrs: hostPrefixes(h.Netns[i].Addrs)}}
 		}
-		sub.Sockets = f.ownSockets(node, ns, v, cross, now)
+		sub.Sockets = f.ownSockets(node, ns, v, cross, used, now)
 		if ns == "" {
 			sub.Sockets = append(sub.Sockets, dnatListeners(h, v)...)
 		}
@@ -94,6 +95,11 @@ func (f *fleet) aggregateNode(node string, h *netinfo.Host, now int64, priors ma
 		d.DropConnections = append(d.DropConnections, nd.DropConnections...)
 	}
 	f.addCross(&d, node, cross, priors, now)
+	for i, sv := range d.Services {
+		if used[nsPort{sv.Container, uint16(sv.Port)}] {
+			d.Services[i].LastConnection = store.Newest(sv.LastConnection, now, f.clock)
+		}
+	}
 	f.addForwards(&d, h, v)
 	return d
 }
@@ -127,7 +133,7 @@ func (f *fleet) view(h *netinfo.Host) nodeView {
 // all but those of connections to another namespace of the node, which
 // become records in cross (at their client end) or are left out (their
 // server end).
-func (f *fleet) ownSockets(node, ns string, v nodeView, cross map[dirKey]*store.Connection, now int64) []netinfo.Socket {
+func (f *fleet) ownSockets(node, ns string, v nodeView, cross map[dirKey]*store.Connection, used map[nsPort]bool, now int64) []netinfo.Socket {
 	var out []netinfo.Socket
 	for _, s := range v.byNs[ns] {
 		peer, sibling := v.addrNs[s.Remote.Addr().Unmap()]
@@ -151,8 +157,10 @@ func (f *fleet) ownSockets(node, ns string, v nodeView, cross map[dirKey]*store.
 			}
 			c.Connections = 1
 			cross[k] = &c
-		case !serves && v.listener[nsPort{ns, lp}].State == netinfo.StateListen:
-			// The server end: counted at the client end.
+		case v.listener[nsPort{ns, lp}].State == netinfo.StateListen:
+			// The server end: counted at the client end (which a DNAT'd
+			// connection from the node itself shows as its own).
+			used[nsPort{ns, lp}] = true
 		default:
 			out = append(out, s)
 		}
@@ -276,6 +284,9 @@ func tagContainer(d *store.NodeData, ns string) {
 	}
 	for i := range d.Connections {
 		d.Connections[i].Container = ns
+		if d.Connections[i].LocalService != "" {
+			d.Connections[i].RemoteContainer = ns // a loopback connection inside the container
+		}
 	}
 	for i := range d.DropConnections {
 		d.DropConnections[i].Container = ns
