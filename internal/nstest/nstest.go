@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -44,10 +45,10 @@ func Need(t testing.TB, progs ...string) {
 }
 
 // Unique is a name no other test process or call uses: prefix, the pid
-// and a counter (at most 15 bytes, an interface name's limit, for short
-// prefixes).
+// and a counter (at most 15 bytes, an interface name's limit, for
+// prefixes of up to 5 bytes and fewer than 46656 names).
 func Unique(prefix string) string {
-	return fmt.Sprintf("%s%d%c", prefix, os.Getpid()%100000, 'a'+rune(seq.Add(1)%26))
+	return fmt.Sprintf("%s%d-%s", prefix, os.Getpid()%100000, strconv.FormatInt(seq.Add(1), 36))
 }
 
 // run runs a command, failing t with its output.
