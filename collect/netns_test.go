@@ -9,7 +9,7 @@ import (
 )
 
 func inNs(s netinfo.Socket, ns string) netinfo.Socket { s.Netns = ns; return s }
-func udp(s netinfo.Socket) netinfo.Socket            { s.UDP = true; return s }
+func udp(s netinfo.Socket) netinfo.Socket             { s.UDP = true; return s }
 
 // A host with a syslog UDP listener and a DNS server on TCP and UDP in
 // a container: UDP listeners are services marked udp, or none with the
