@@ -203,5 +203,5 @@ func parseForwardLine(s string) (Forward, error) {
 		return Forward{}, fmt.Errorf("bad port forward %s: addresses must be ADDR:PORT", quoteShort(s))
 	}
 	return Forward{UDP: f[0] == "udp", Listen: netip.AddrPortFrom(listen.Addr().Unmap(), listen.Port()),
-		Target: netip.AddrPortFrom(target.Addr().Unmap(), target.Port()), Via: cleanName(f[3])}, nil
+		Target: netip.AddrPortFrom(target.Addr().Unmap(), target.Port()), Via: sanitize(f[3], false)}, nil
 }

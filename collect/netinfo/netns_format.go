@@ -119,7 +119,7 @@ func (p *netstatParser) section(s string) (bool, error) {
 		}
 	}
 	p.netnsList = append(p.netnsList, ns)
-	p.netns = ns.Name
+	p.netns, p.inForwards = ns.Name, false
 	return true, nil
 }
 

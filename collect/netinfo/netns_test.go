@@ -230,3 +230,25 @@ func TestNetnsAddrFixtures(t *testing.T) {
 		t.Errorf("if_inet6: %v", got)
 	}
 }
+
+// A real agent answer of a host with two namespaces (testdata/README.md).
+func TestParseAgentNetnsCaptured(t *testing.T) {
+	h, err := ParseAgent(strings.NewReader(readTestdata(t, "agent-netns.txt")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Netns) != 2 || h.Netns[0].Name != "dotmcap3839" || h.Netns[0].Kind != "netns" || h.Netns[1].Kind != "process" {
+		t.Fatalf("namespaces = %+v", h.Netns)
+	}
+	l := find(h, "dotmcap3839", 8080, StateListen)
+	u := find(h, "dotmcap3839", 5514, StateListen)
+	if len(l) != 1 || l[0].UDP || len(u) != 1 || !u[0].UDP || u[0].Program != "python3" {
+		t.Errorf("the namespace's listeners: %+v %+v", l, u)
+	}
+	if host := find(h, "", 43537, StateListen); len(host) != 1 || host[0].Program != "dotm-agent" {
+		t.Errorf("the host's own listener: %+v", host)
+	}
+	if len(h.Interfaces) == 0 {
+		t.Error("no interfaces")
+	}
+}
