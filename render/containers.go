@@ -75,3 +75,12 @@ func loopPort(c store.Connection, port string) string {
 	}
 	return inCtr(port, c.RemoteContainer)
 }
+
+// withCtr is a process as the findings name it: "nginx [web]" inside the
+// container web.
+func withCtr(process, container string) string {
+	if container == "" {
+		return process
+	}
+	return process + " [" + container + "]"
+}
