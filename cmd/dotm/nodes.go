@@ -28,7 +28,8 @@ func nodesCommand() *command {
 			{name: "add", args: "NAME[=HOST[:PORT]]...", summary: "add nodes, optionally with the address to reach them by",
 				details: `NAME is a host name or IPv4 address. HOST[:PORT] overrides how the node is
 reached (agent port 4848 or sshd), e.g. db01=10.0.3.5:4848 or db01=[2001:db8::5]:4848.
-Adding a node that exists updates its address.`,
+Adding a node that exists updates its address. The agent and local methods see every
+network namespace of the node (its containers); ssh sees the host's namespace only.`,
 				bind: func(fs *pflag.FlagSet) runFunc {
 					method := fs.String("method", "", "fetch method for these nodes: agent, ssh or local (default: fetch_parameters)")
 					return func(ctx context.Context, e *env, args []string) error { return nodesAdd(ctx, e, args, *method) }
