@@ -61,6 +61,7 @@ func newFleet(conf *store.Conf, hosts map[string]*netinfo.Host, stored map[strin
 				f.servicePorts[s.Local.Port()] = true
 			}
 		}
+		f.learnNetns(name, h)
 	}
 	for ipStr, node := range stored {
 		ip, err := netip.ParseAddr(ipStr)

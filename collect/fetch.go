@@ -111,9 +111,16 @@ func unwrapOp(err error) error {
 	return err
 }
 
-// FetchLocal reads this machine's sockets from /proc, in-process.
+// FetchLocal reads this machine's sockets from /proc, in-process, in
+// every network namespace (netinfo.ReadHost), with the ports its
+// firewall publishes by DNAT (localDNAT).
 func FetchLocal(ctx context.Context, t Target) (*netinfo.Host, error) {
-	return netinfo.ReadProc("/proc")
+	h, err := netinfo.ReadHost("/proc", netinfo.Namer{Root: "/"})
+	if err != nil {
+		return nil, err
+	}
+	h.Forwards = append(h.Forwards, localDNAT(ctx)...)
+	return h, nil
 }
 
 // sshMarker separates the socket table from the interface list in the

@@ -416,24 +416,24 @@ func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[str
 	priors := map[string]prior{}
 	var ports []int
 	for _, sv := range services {
-		p := priorOf(priors, sv.Node)
+		p := priorOf(priors, priorKey(sv.Node, sv.Container))
 		p.services[sv.Port] = sv
 		ports = append(ports, sv.Port)
 	}
 	for _, c := range conns {
-		priorOf(priors, c.Node).connections[c.ID()] = c
+		priorOf(priors, priorKey(c.Node, c.Container)).connections[c.ID()] = c
 	}
 	f := newFleet(conf, hosts, resolver, ports)
 	f.clock, f.retain = tm.clock, tm.retain
 	twin := twins(hosts)
 	for _, name := range slices.Sorted(maps.Keys(hosts)) {
-		d := f.aggregate(name, hosts[name], tm.now, priorOf(priors, name))
+		d := f.aggregateNode(name, hosts[name], tm.now, priors)
 		hosts[name] = nil // aggregated: its sockets can go (the key stays: it was fetched)
 		d.Node.FetchStatus = cmp.Or(twin[name], d.Node.FetchStatus)
 		if err := st.WriteNodeData(ctx, d); err != nil {
 			return nil, err
 		}
-		priorOf(priors, name).apply(d)
+		applyNode(priors, d)
 	}
 	for _, fl := range failed {
 		if err := st.SetNodeStatus(ctx, fl.Node, tm.now, fl.Err); err != nil {
@@ -441,24 +441,6 @@ func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[str
 		}
 	}
 	return priors, st.SetResolver(ctx, f.resolverEntries())
-}
-
-// apply makes p what the store holds after d was written.
-func (p prior) apply(d store.NodeData) {
-	for _, port := range d.DropServices {
-		delete(p.services, port)
-	}
-	for _, id := range d.DropConnections {
-		delete(p.connections, id)
-	}
-	for _, sv := range d.Services {
-		sv.Node = d.Node.Name
-		p.services[sv.Port] = sv
-	}
-	for _, c := range d.Connections {
-		c.Node = d.Node.Name
-		p.connections[c.ID()] = c
-	}
 }
 
 func fetched(hosts map[string]*netinfo.Host, name string) bool {

@@ -50,6 +50,9 @@ type dotEdge struct {
 type dotCluster struct {
 	attrs []kv
 	nodes []dotNode
+	// name and sub: frames inside this one (containers, containers.go).
+	name string
+	sub  []dotCluster
 }
 
 // dotGraph collects a graph before writing it, so that the layout engine
@@ -66,6 +69,9 @@ func (g *dotGraph) size() int {
 	n := len(g.nodes)
 	for _, c := range g.clusters {
 		n += len(c.nodes)
+		for _, s := range c.sub {
+			n += len(s.nodes)
+		}
 	}
 	return n
 }
@@ -88,6 +94,14 @@ func (g *dotGraph) bytes() []byte {
 		writeStmt(&b, "\t\t", "graph", c.attrs)
 		for _, n := range c.nodes {
 			writeStmt(&b, "\t\t", n.id, n.attrs)
+		}
+		for j, sub := range c.sub {
+			fmt.Fprintf(&b, "\t\tsubgraph cluster_%d_%d {\n", i, j)
+			writeStmt(&b, "\t\t\t", "graph", sub.attrs)
+			for _, n := range sub.nodes {
+				writeStmt(&b, "\t\t\t", n.id, n.attrs)
+			}
+			b.WriteString("\t\t}\n")
 		}
 		b.WriteString("\t}\n")
 	}
@@ -619,15 +633,15 @@ func factsOf(n *Node, peers []peerRecord) nodeFacts {
 	own := map[pair]bool{} // remote and port of n's own outgoing records
 	for _, c := range n.Connections {
 		if port, ok := isLoopback(c); ok {
-			f.loop.add(loopKey{c.Process, port}, port, c.LastSeen)
+			f.loop.add(loopKey{inCtr(c.Process, c.Container), loopPort(c, port)}, port, c.LastSeen)
 			continue
 		}
 		switch {
 		case c.Remote == n.Name:
 		case c.Direction == store.In:
-			f.in.add(inKey{c.Remote, c.Port}, c.Port, c.LastSeen)
+			f.in.add(inKey{c.Remote, inCtr(c.Port, c.Container)}, c.Port, c.LastSeen)
 		case c.Direction == store.Out:
-			f.out.add(outKey{c.Process, c.Remote}, c.Port, c.LastSeen)
+			f.out.add(outKey{inCtr(c.Process, c.Container), c.Remote}, c.Port, c.LastSeen)
 			own[pair{c.Remote, c.Port}] = true
 		}
 	}
@@ -699,31 +713,35 @@ func nodeDOT(m *Model, name string, peers map[string][]peerRecord) []byte {
 	v.services(n)
 	v.unknownPorts(f)
 	v.processes(f)
-	if len(v.cluster.nodes) == 0 {
+	if v.cluster.empty() {
 		v.cluster.nodes = append(v.cluster.nodes, dotNode{"e0", []kv{{"label", "no services seen"}, {"shape", "plaintext"}}})
 	}
 	v.d.clusters = []dotCluster{v.cluster}
 	v.clients(f)
 	v.remotes(f)
 	v.loops(f)
+	v.forwards(n)
 	return v.d.bytes()
 }
 
 // services draws the node's services, sorted by port.
 func (v *nodeView) services(n *Node) {
 	svcs := slices.Clone(n.Services)
-	slices.SortFunc(svcs, func(a, b store.Service) int { return cmp.Compare(a.Port, b.Port) })
+	slices.SortFunc(svcs, func(a, b store.Service) int {
+		return cmp.Or(cmp.Compare(a.Port, b.Port), strings.Compare(a.Container, b.Container))
+	})
 	for i, sv := range svcs {
 		id, port := "s"+strconv.Itoa(i), strconv.Itoa(sv.Port)
-		if _, dup := v.svc[port]; dup {
+		key := inCtr(port, sv.Container)
+		if _, dup := v.svc[key]; dup {
 			continue
 		}
-		v.svc[port] = id
-		if _, ok := v.proc[sv.Process]; !ok {
-			v.proc[sv.Process] = id
+		v.svc[key] = id
+		if _, ok := v.proc[inCtr(sv.Process, sv.Container)]; !ok {
+			v.proc[inCtr(sv.Process, sv.Container)] = id
 		}
 		a := []kv{{"label", label(cut(processName(sv.Process), maxLabel-8)+" :"+port, sv.AlertStatus)}}
-		v.cluster.nodes = append(v.cluster.nodes, dotNode{id, append(a, stateAttrs(sv.AlertStatus, v.m.Old(sv.LastSeen, "Services"))...)})
+		v.place(sv.Container, dotNode{id, append(a, stateAttrs(sv.AlertStatus, v.m.Old(sv.LastSeen, "Services"))...)})
 	}
 }
 
@@ -744,7 +762,8 @@ func (v *nodeView) unknownPorts(f nodeFacts) {
 		}
 		id := "u" + strconv.Itoa(len(v.svc))
 		v.svc[p] = id
-		v.cluster.nodes = append(v.cluster.nodes, dotNode{id, []kv{{"label", label("? :"+cut(p, 12), "no service seen")},
+		port, ctr, _ := strings.Cut(p, "\x00")
+		v.place(ctr, dotNode{id, []kv{{"label", label("? :"+cut(port, 12), "no service seen")},
 			{"color", "#9e9e9e"}, {"fontcolor", "#616161"}}})
 	}
 }
@@ -766,7 +785,8 @@ func (v *nodeView) processes(f nodeFacts) {
 		}
 		id := "q" + strconv.Itoa(i)
 		v.proc[p] = id
-		v.cluster.nodes = append(v.cluster.nodes, dotNode{id, []kv{{"label", label(processName(p))}, {"shape", "ellipse"}}})
+		name, ctr, _ := strings.Cut(p, "\x00")
+		v.place(ctr, dotNode{id, []kv{{"label", label(processName(name))}, {"shape", "ellipse"}}})
 	}
 }
 

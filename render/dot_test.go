@@ -75,7 +75,7 @@ func allDOT(m *Model) map[string][]byte {
 }
 
 // idRE is what every DOT id must look like: generated, never a name.
-var idRE = regexp.MustCompile(`^\t+(?:graph|node|edge|[a-z]+[0-9]+(?: -> [a-z]+[0-9]+)?)(?: \[|;$)|^\t+subgraph cluster_[0-9]+ \{$|^\t+\}$|^digraph "dotm" \{$|^\}$`)
+var idRE = regexp.MustCompile(`^\t+(?:graph|node|edge|[a-z]+[0-9]+(?: -> [a-z]+[0-9]+)?)(?: \[|;$)|^\t+subgraph cluster_[0-9]+(?:_[0-9]+)? \{$|^\t+\}$|^digraph "dotm" \{$|^\}$`)
 
 // checkSyntax checks that every line of a graph is one of ours, with a
 // generated id, and that quotes are balanced (escaped).

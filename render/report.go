@@ -39,13 +39,13 @@ func (f *Findings) sections() []section {
 		if !u.Never {
 			last = stamp(u.LastConnection)
 		}
-		s.rows = append(s.rows, []string{u.Node, strconv.Itoa(u.Port), u.Process, stamp(u.FirstSeen), last})
+		s.rows = append(s.rows, []string{u.Node, strconv.Itoa(u.Port), withCtr(u.Process, u.Container), stamp(u.FirstSeen), last})
 	}
 	out = append(out, s)
 	s = section{title: "Suddenly disconnected", header: []string{"Node", "Direction", "Port", "Remote", "Process", "Last seen", "Active for"},
 		intro: "Connections a node stopped showing: a decommissioned dependency, or a broken firewall rule."}
 	for _, c := range f.Disconnected {
-		s.rows = append(s.rows, []string{c.Node, c.Direction, c.Port, c.Remote, c.Process, stamp(c.LastSeen),
+		s.rows = append(s.rows, []string{c.Node, c.Direction, c.Port, c.Remote, withCtr(c.Process, c.Container), stamp(c.LastSeen),
 			span(c.LastSeen - c.FirstSeen)})
 	}
 	out = append(out, s)
@@ -62,7 +62,7 @@ func (f *Findings) sections() []section {
 	s = section{title: "Unmonitored services", header: []string{"Node", "Port", "Process"},
 		intro: "Services of monitored nodes that no check maps to."}
 	for _, sv := range f.Unmonitored {
-		s.rows = append(s.rows, []string{sv.Node, strconv.Itoa(sv.Port), sv.Process})
+		s.rows = append(s.rows, []string{sv.Node, strconv.Itoa(sv.Port), withCtr(sv.Process, sv.Container)})
 	}
 	out = append(out, s)
 	s = section{title: "Checks that map to nothing", header: []string{"Node", "Check", "State"}}
@@ -238,6 +238,7 @@ type jsonUnused struct {
 	Process        string  `json:"process"`
 	FirstSeen      *string `json:"first_seen"`
 	LastConnection *string `json:"last_connection"`
+	Container      string  `json:"container,omitempty"`
 }
 
 type jsonDisconnected struct {
@@ -248,12 +249,14 @@ type jsonDisconnected struct {
 	Process   string  `json:"process"`
 	LastSeen  *string `json:"last_seen"`
 	FirstSeen *string `json:"first_seen"`
+	Container string  `json:"container,omitempty"`
 }
 
 type jsonService struct {
-	Node    string `json:"node"`
-	Port    int    `json:"port"`
-	Process string `json:"process"`
+	Node      string `json:"node"`
+	Port      int    `json:"port"`
+	Process   string `json:"process"`
+	Container string `json:"container,omitempty"`
 }
 
 type jsonCheck struct {
@@ -293,14 +296,14 @@ func (f *Findings) JSON(w io.Writer) error {
 		r.StoreProblems = append(r.StoreProblems, jsonProblem{p.Key, p.Err.Error()})
 	}
 	for _, u := range f.Unused {
-		r.UnusedServices = append(r.UnusedServices, jsonUnused{u.Node, u.Port, u.Process, rfc3339(u.FirstSeen), rfc3339(u.LastConnection)})
+		r.UnusedServices = append(r.UnusedServices, jsonUnused{u.Node, u.Port, u.Process, rfc3339(u.FirstSeen), rfc3339(u.LastConnection), u.Container})
 	}
 	for _, c := range f.Disconnected {
 		r.Disconnected = append(r.Disconnected, jsonDisconnected{c.Node, c.Direction, c.Port, c.Remote, c.Process,
-			rfc3339(c.LastSeen), rfc3339(c.FirstSeen)})
+			rfc3339(c.LastSeen), rfc3339(c.FirstSeen), c.Container})
 	}
 	for _, sv := range f.Unmonitored {
-		r.Unmonitored = append(r.Unmonitored, jsonService{sv.Node, sv.Port, sv.Process})
+		r.Unmonitored = append(r.Unmonitored, jsonService{sv.Node, sv.Port, sv.Process, sv.Container})
 	}
 	for _, c := range f.UnmappedChecks {
 		r.UnmappedChecks = append(r.UnmappedChecks, jsonCheck{c.Node, c.Service, c.Status})

@@ -39,6 +39,8 @@ type ArchService struct {
 	Node    string `json:"node"`
 	Port    int    `json:"port"`
 	Process string `json:"process"`
+	// Container is the node's container the service listens in.
+	Container string `json:"container,omitempty"`
 }
 
 // ArchLink is a connection, counted once: between two nodes it is the
@@ -50,6 +52,8 @@ type ArchLink struct {
 	Port      string `json:"port"`
 	Remote    string `json:"remote"`
 	Process   string `json:"process"`
+	// Container is the node's container the connection's end lives in.
+	Container string `json:"container,omitempty"`
 }
 
 // ArchAlert is a check that is not OK (host checks are named "host").
@@ -60,11 +64,13 @@ type ArchAlert struct {
 }
 
 // Key identifies the service within an architecture.
-func (s ArchService) Key() string { return s.Node + ":" + strconv.Itoa(s.Port) }
+func (s ArchService) Key() string {
+	return s.Node + ":" + strconv.Itoa(s.Port) + containerSuffix(s.Container)
+}
 
 // Key identifies the link within an architecture.
 func (l ArchLink) Key() string {
-	return l.Node + " " + l.Direction + " " + l.Port + " " + l.Remote
+	return l.Node + " " + l.Direction + " " + l.Port + " " + l.Remote + containerSuffix(l.Container)
 }
 
 // Key identifies the alert's check within an architecture.
@@ -115,7 +121,7 @@ func (c *Current) Architecture(ts int64) *Architecture {
 	latest := c.Latest()
 	for _, sv := range c.Services {
 		if listed[sv.Node] && sv.LastSeen >= latest[sv.Node] {
-			a.Services = append(a.Services, ArchService{Node: sv.Node, Port: sv.Port, Process: sv.Process})
+			a.Services = append(a.Services, ArchService{Node: sv.Node, Port: sv.Port, Process: sv.Process, Container: sv.Container})
 		}
 	}
 	var live []Connection
@@ -126,7 +132,7 @@ func (c *Current) Architecture(ts int64) *Architecture {
 	}
 	for _, cn := range Links(live) {
 		a.Connections = append(a.Connections, ArchLink{Node: cn.Node, Direction: cn.Direction, Port: cn.Port,
-			Remote: cn.Remote, Process: cn.Process})
+			Remote: cn.Remote, Process: cn.Process, Container: cn.Container})
 	}
 	for _, n := range a.Nodes {
 		ch, ok := c.Checks[n]

@@ -33,6 +33,7 @@ type Conf struct {
 	Mapping        []MappingRule  // sorted by check regex
 	IgnoredPorts   map[int]bool
 	IgnoredNames   map[string]bool
+	UDPServices    bool // UDP listeners count as services (udp_services)
 }
 
 // MappingRule maps service checks whose name matches Check to services
@@ -106,6 +107,7 @@ func ConfFrom(v map[string]Value) *Conf {
 		HidingDays:     intMap(v["hiding"].Hash),
 		IgnoredPorts:   map[int]bool{},
 		IgnoredNames:   map[string]bool{},
+		UDPServices:    v["udp_services"].Hash["enabled"] != "0",
 	}
 	c.UnusedServices = time.Duration(atoiOr(v["unused"].Hash["Services"], 7)) * 24 * time.Hour
 	if c.UnusedServices <= 0 {

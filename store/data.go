@@ -33,6 +33,15 @@ type Service struct {
 	AlertStatus string
 	// Age is "fresh" or "old" (not seen within the aging setting).
 	Age string
+	// Container is the node's container (network namespace) the service
+	// listens in, "" for the node's own; Protocol is "" for TCP, "udp" or
+	// "tcp,udp"; Forward names the service a published port leads to
+	// ("<container>:<port>") and ForwardVia what forwards it. See
+	// container.go.
+	Container  string `json:",omitempty"`
+	Protocol   string `json:",omitempty"`
+	Forward    string `json:",omitempty"`
+	ForwardVia string `json:",omitempty"`
 }
 
 // Connection is the aggregate of the sockets between a node and one
@@ -70,11 +79,17 @@ type Connection struct {
 	// an incoming one of the node: it is stored under the seed's key with
 	// "::out" appended, so neither overwrites the other.
 	Split bool `json:",omitempty"`
+	// Container is the node's container the client or server end lives
+	// in, "" for the node's own namespace; RemoteContainer the container
+	// of the service a connection between two of the node's namespaces
+	// reaches. See container.go.
+	Container       string `json:",omitempty"`
+	RemoteContainer string `json:",omitempty"`
 }
 
 // ID is the key c is stored under.
 func (c Connection) ID() ConnectionID {
-	return ConnectionID{Port: c.Port, Remote: c.Remote, Split: c.Split}
+	return ConnectionID{Port: c.Port, Remote: c.Remote, Split: c.Split, Container: c.Container}
 }
 
 // RemoteIPList is RemoteIPs split; nil when there are none.
@@ -112,7 +127,12 @@ const (
 	fTitle          = "title"
 )
 
-func (sv Service) key() string { return serviceKey(sv.Node, strconv.Itoa(sv.Port)) }
+func (sv Service) key() string {
+	return serviceKey(sv.Node, strconv.Itoa(sv.Port)) + containerSuffix(sv.Container)
+}
+
+// ID is the key sv is stored under.
+func (sv Service) ID() ServiceID { return ServiceID{Port: sv.Port, Container: sv.Container} }
 
 func (sv Service) fields() []any {
 	f := []any{
@@ -133,13 +153,14 @@ func (sv Service) fields() []any {
 	if sv.Title != "" {
 		f = append(f, fTitle, sv.Title)
 	}
-	return f
+	return append(f, sv.containerFields()...)
 }
 
 // serviceFromHash reads a service hash; a time that is not a number is
 // an error.
 func serviceFromHash(node string, port int, h map[string]string) (Service, error) {
-	sv := Service{Node: node, Port: port, Process: h[fProcess], Title: h[fTitle], AlertStatus: h[fAlertStatus], Age: h[fAge]}
+	sv := Service{Node: node, Port: port, Process: h[fProcess], Title: h[fTitle], AlertStatus: h[fAlertStatus], Age: h[fAge],
+		Container: h[fContainer], Protocol: h[fProtocol], Forward: h[fForward], ForwardVia: h[fForwardVia]}
 	err := times(h, &sv.FirstSeen, &sv.LastSeen, &sv.LastConnection)
 	return sv, err
 }
@@ -181,7 +202,7 @@ func (c Connection) fields() []any {
 	if c.Title != "" {
 		f = append(f, fTitle, c.Title)
 	}
-	return f
+	return append(f, c.containerFields()...)
 }
 
 // connectionFromHash reads a connection hash; a count or a time that is
@@ -193,15 +214,17 @@ func connectionFromHash(node, port, remote string, h map[string]string) (Connect
 	}
 	c := Connection{
 		Node: node, Port: port, Remote: remote,
-		Process:      h[fProcess],
-		Title:        h[fTitle],
-		Connections:  int(n),
-		Direction:    h[fDirection],
-		RemoteHost:   h[fRemoteHost],
-		RemotePort:   h[fRemotePort],
-		LocalPort:    h[fLocalPort],
-		LocalService: h[fLocalService],
-		RemoteIPs:    h[fRemoteIPs],
+		Process:         h[fProcess],
+		Title:           h[fTitle],
+		Connections:     int(n),
+		Direction:       h[fDirection],
+		RemoteHost:      h[fRemoteHost],
+		RemotePort:      h[fRemotePort],
+		LocalPort:       h[fLocalPort],
+		LocalService:    h[fLocalService],
+		RemoteIPs:       h[fRemoteIPs],
+		Container:       h[fContainer],
+		RemoteContainer: h[fRemoteContainer],
 	}
 	if err == nil {
 		err = times(h, &c.FirstSeen, &c.LastSeen, &c.LastConnection)
@@ -214,6 +237,7 @@ func connectionFromHash(node, port, remote string, h map[string]string) (Connect
 type ConnectionID struct {
 	Port, Remote string
 	Split        bool
+	Container    string // the key's container suffix (container.go)
 }
 
 // NodeData is one node's fetch result, written by WriteNodeData in one go.
@@ -228,6 +252,9 @@ type NodeData struct {
 	// instead of its IP).
 	DropServices    []int
 	DropConnections []ConnectionID
+	// DropContainerServices are deleted like DropServices: services of
+	// the node's containers.
+	DropContainerServices []ServiceID
 	// Resolver maps this node's IPs to its name.
 	Resolver map[string]string
 }
@@ -262,6 +289,9 @@ func (s *Store) WriteNodeData(ctx context.Context, d NodeData) error {
 		for _, id := range d.DropConnections {
 			p.Del(ctx, connectionKey(name, id))
 		}
+		for _, id := range d.DropContainerServices {
+			p.Del(ctx, serviceKey(name, strconv.Itoa(id.Port))+containerSuffix(id.Container))
+		}
 		for ip, node := range d.Resolver {
 			p.Set(ctx, resolverKey(ip), node, 0)
 		}
@@ -293,7 +323,8 @@ func (s *Store) SetNodeStatus(ctx context.Context, name string, lastFetch int64,
 func (s *Store) SetAlertStatus(ctx context.Context, node string, svcs []Service, alerts map[int]string) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, sv := range svcs {
-			k := serviceKey(node, strconv.Itoa(sv.Port))
+			sv.Node = node
+			k := sv.key()
 			if st, ok := alerts[sv.Port]; ok {
 				p.HSet(ctx, k, fAlertStatus, st)
 			} else if sv.AlertStatus != "" {
@@ -329,6 +360,7 @@ func (s *Store) services(ctx context.Context, node string) ([]Service, []Problem
 			continue // deleted since the scan, or of another type (in bad)
 		}
 		n, port, ok := splitKey(strings.TrimPrefix(k, keySvcPfx))
+		port, container := cutContainer(port)
 		p, err := ParsePort(port)
 		if !ok || err != nil {
 			bad = append(bad, Problem{Key: k, Err: errors.New("not of the form dotm::services::<node>::<port>")})
@@ -339,10 +371,11 @@ func (s *Store) services(ctx context.Context, node string) ([]Service, []Problem
 			bad = append(bad, Problem{Key: k, Err: err})
 			continue
 		}
+		sv.Container = container
 		out = append(out, sv)
 	}
 	slices.SortFunc(out, func(a, b Service) int {
-		return cmp.Or(strings.Compare(a.Node, b.Node), cmp.Compare(a.Port, b.Port))
+		return cmp.Or(strings.Compare(a.Node, b.Node), cmp.Compare(a.Port, b.Port), strings.Compare(a.Container, b.Container))
 	})
 	return out, sortProblems(bad), nil
 }
@@ -374,18 +407,20 @@ func (s *Store) connections(ctx context.Context, node string) ([]Connection, []P
 			bad = append(bad, Problem{Key: k, Err: errors.New("not of the form dotm::connections::<node>::<port>::<remote>")})
 			continue
 		}
+		remote, container := cutContainer(remote)
 		remote, split := strings.CutSuffix(remote, splitSuffix)
 		c, err := connectionFromHash(n, port, remote, hashes[i])
 		if err != nil {
 			bad = append(bad, Problem{Key: k, Err: err})
 			continue
 		}
-		c.Split = split
+		c.Split, c.Container = split, container
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Connection) int {
 		return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(a.Port, b.Port),
-			strings.Compare(a.Remote, b.Remote), strings.Compare(a.Direction, b.Direction))
+			strings.Compare(a.Remote, b.Remote), strings.Compare(a.Direction, b.Direction),
+			strings.Compare(a.Container, b.Container))
 	})
 	return out, sortProblems(bad), nil
 }

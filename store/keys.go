@@ -44,7 +44,7 @@ func connectionKey(node string, id ConnectionID) string {
 	if id.Split {
 		k += splitSuffix
 	}
-	return k
+	return k + containerSuffix(id.Container)
 }
 
 // splitSuffix ends the key of an outgoing connection that shares port and

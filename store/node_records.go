@@ -53,20 +53,25 @@ func (s *Store) NodeRecords(ctx context.Context, node string) ([]Service, []Conn
 			continue // deleted since the scan
 		}
 		if rest, ok := strings.CutPrefix(k, svcPfx); ok {
+			rest, container := cutContainer(rest)
 			if p, err := strconv.Atoi(rest); err == nil {
 				if sv, err := serviceFromHash(node, p, hashes[i]); err == nil {
+					sv.Container = container
 					svcs = append(svcs, sv)
 				}
 			}
 		} else if port, remote, ok := strings.Cut(strings.TrimPrefix(k, connPfx), sep); ok {
+			remote, container := cutContainer(remote)
 			remote, split := strings.CutSuffix(remote, splitSuffix)
 			if c, err := connectionFromHash(node, port, remote, hashes[i]); err == nil {
-				c.Split = split
+				c.Split, c.Container = split, container
 				conns = append(conns, c)
 			}
 		}
 	}
-	slices.SortFunc(svcs, func(a, b Service) int { return cmp.Compare(a.Port, b.Port) })
+	slices.SortFunc(svcs, func(a, b Service) int {
+		return cmp.Or(cmp.Compare(a.Port, b.Port), strings.Compare(a.Container, b.Container))
+	})
 	slices.SortFunc(conns, func(a, b Connection) int {
 		return cmp.Or(strings.Compare(a.Port, b.Port), strings.Compare(a.Remote, b.Remote),
 			strings.Compare(a.Direction, b.Direction))

@@ -431,12 +431,22 @@ func Settings() []*Setting {
 			check: checkMapping,
 		},
 		{
+			Name:  "udp_services",
+			Title: "UDP Services",
+			Description: "Whether UDP listeners (DNS, NTP, syslog, statsd) count as services, marked UDP. " +
+				`The port and name whitelists apply to them too (53 is on the port whitelist by default). Default is "1" (on).`,
+			Kind: Hash,
+			Fields: []Field{
+				{Name: "enabled", Type: FieldBool, Default: "1"},
+			},
+		},
+		{
 			Name:  "service_port_whitelist",
 			Title: "Aggregator: Service Port Whitelist",
 			Description: "Comma separated list of port numbers that are to be ignored. This is to avoid " +
 				"presenting basic Unix services (Postfix, any shared filesystem or monitoring agents) as " +
-				"high-level services of interest. Add ports of services you do not care about. Only TCP ports " +
-				"are handled.",
+				"high-level services of interest. Add ports of services you do not care about. The ports are " +
+				"TCP and UDP ports alike.",
 			Kind:    Text,
 			Default: Value{Text: "53,953,22,5666,4949,4848,25,631,24007,24009,111,2049"},
 			check:   checkPorts,

@@ -11,7 +11,7 @@ import (
 func TestSettingsCatalogue(t *testing.T) {
 	all := Settings()
 	want := []string{"fetch_parameters", "other_internal_networks", "user_node_aliases", "nagios_instance",
-		"history", "aging", "unused", "expire", "hiding", "service_mapping", "service_port_whitelist", "service_name_whitelist"}
+		"history", "aging", "unused", "expire", "hiding", "service_mapping", "udp_services", "service_port_whitelist", "service_name_whitelist"}
 	if len(all) != len(want) {
 		t.Fatalf("%d settings, want %d", len(all), len(want))
 	}
@@ -178,4 +178,13 @@ func TestLoadConfOriginalForms(t *testing.T) {
 			t.Errorf("the original's nagios_instance.url: %v", err)
 		}
 	})
+}
+
+func TestUDPServicesSetting(t *testing.T) {
+	if !ConfFrom(map[string]Value{}).UDPServices {
+		t.Error("UDP services are off by default")
+	}
+	if ConfFrom(map[string]Value{"udp_services": {Hash: map[string]string{"enabled": "0"}}}).UDPServices {
+		t.Error("udp_services enabled=0 leaves UDP services on")
+	}
 }

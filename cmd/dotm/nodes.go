@@ -28,7 +28,8 @@ func nodesCommand() *command {
 			{name: "add", args: "NAME[=HOST[:PORT]]...", summary: "add nodes, optionally with the address to reach them by",
 				details: `NAME is a host name or IPv4 address. HOST[:PORT] overrides how the node is
 reached (agent port 4848 or sshd), e.g. db01=10.0.3.5:4848 or db01=[2001:db8::5]:4848.
-Adding a node that exists updates its address.`,
+Adding a node that exists updates its address. The agent and local methods see every
+network namespace of the node (its containers); ssh sees the host's namespace only.`,
 				bind: func(fs *pflag.FlagSet) runFunc {
 					method := fs.String("method", "", "fetch method for these nodes: agent, ssh or local (default: fetch_parameters)")
 					return func(ctx context.Context, e *env, args []string) error { return nodesAdd(ctx, e, args, *method) }
@@ -146,14 +147,14 @@ func nodesShow(ctx context.Context, e *env, args []string) error {
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "PORT\tPROCESS\tALERT\tFIRST SEEN\tLAST SEEN\tLAST USED")
 		for _, sv := range svcs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", sv.Port, cell(cmp.Or(sv.Process, "?")),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", servicePort(sv), cell(serviceProcess(sv)),
 				cell(cmp.Or(sv.AlertStatus, "-")), stamp(sv.FirstSeen), stamp(sv.LastSeen), stamp(sv.LastConnection))
 		}
 		fmt.Fprintln(tw)
 		fmt.Fprintln(tw, "DIR\tREMOTE\tPORT\tPROCESS\tCOUNT\tLAST SEEN")
 		for _, c := range conns {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.Direction, cell(c.Remote), cell(c.Port),
-				cell(cmp.Or(c.Process, "?")), c.Connections, stamp(c.LastSeen))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.Direction, cell(inContainer(c.Remote, c.RemoteContainer)), cell(c.Port),
+				cell(inContainer(cmp.Or(c.Process, "?"), c.Container)), c.Connections, stamp(c.LastSeen))
 		}
 		nc, checks, ok, err := s.Checks(ctx, name)
 		if err != nil || !ok {

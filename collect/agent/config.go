@@ -127,7 +127,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger) error {
 		MaxCollectorConns: c.MaxCollectorConns,
 		WriteTimeout:      c.Timeout,
 		Source: func(context.Context) (*netinfo.Host, error) {
-			return netinfo.ReadProc(c.Proc)
+			return netinfo.ReadHost(c.Proc, netinfo.Namer{Root: "/"})
 		},
 		Log: log,
 	}

@@ -37,7 +37,8 @@ func WriteAgent(w io.Writer, h *Host) error {
 	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "hostname=%s\n", sanitize(h.Hostname, true))
-	writeNetstat(bw, h.Sockets)
+	writeNetstat(bw, hostSockets(h.Sockets))
+	writeNetnsSections(bw, h)
 	bw.WriteString("\n")
 	writeIPAddr(bw, h.Interfaces)
 	if err := bw.Flush(); err != nil {
@@ -87,11 +88,36 @@ func WriteIPAddr(w io.Writer, ifaces []Interface) error {
 func writeNetstat(bw *bufio.Writer, sockets []Socket) {
 	bw.WriteString(netstatTitle + "\n")
 	bw.WriteString(netstatHeader + "\n")
+	writeSocketLines(bw, sockets)
+}
+
+// hostSockets are the sockets of the host's own namespace.
+func hostSockets(sockets []Socket) []Socket {
+	out := make([]Socket, 0, len(sockets))
+	for _, s := range sockets {
+		if s.Netns == "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// writeSocketLines writes the socket lines of a netstat table: tcp and
+// tcp6, and udp and udp6 for UDP listeners, whose State column netstat
+// leaves empty.
+func writeSocketLines(bw *bufio.Writer, sockets []Socket) {
 	for _, s := range sockets {
 		v6 := isV6Socket(s)
 		proto := "tcp"
+		if s.UDP {
+			proto = "udp"
+		}
 		if v6 {
-			proto = "tcp6"
+			proto += "6"
+		}
+		state := netstatState(s.State)
+		if s.UDP {
+			state = ""
 		}
 		local := netstatAddr(s.Local, v6)
 		remote := netstatAddr(s.Remote, v6)
@@ -99,7 +125,7 @@ func writeNetstat(bw *bufio.Writer, sockets []Socket) {
 			proto, 0, 0,
 			max(netstatAddrWidth, len(local)), local,
 			max(netstatAddrWidth, len(remote)), remote,
-			netstatState(s.State), netstatProgram(s))
+			state, netstatProgram(s))
 	}
 }
 

@@ -34,6 +34,12 @@ type Socket struct {
 	PID     int
 	Program string
 	Title   string
+	// UDP marks a UDP listener (a bound socket without a peer, State
+	// LISTEN); other sockets are TCP.
+	UDP bool
+	// Netns is the name of the network namespace the socket lives in
+	// (Host.Netns), "" for the host's own.
+	Netns string
 }
 
 // Interface is one network interface and its addresses.
@@ -49,6 +55,20 @@ type Host struct {
 	Hostname   string
 	Sockets    []Socket
 	Interfaces []Interface
+	// Netns are the host's other network namespaces (containers, ip
+	// netns), named by their sockets' Netns, sorted by name.
+	Netns []NetnsInfo
+	// Forwards are the host's published ports (docker-proxy, DNAT).
+	Forwards []Forward
+}
+
+// NetnsInfo is a network namespace with its addresses.
+type NetnsInfo struct {
+	Netns
+	// Addrs are the namespace's own addresses (not loopback or
+	// link-local): where a connection from another namespace of the host
+	// or a forward arrives.
+	Addrs []netip.Addr
 }
 
 // IPs returns the host's interface addresses, without prefix lengths, in

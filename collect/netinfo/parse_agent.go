@@ -118,6 +118,8 @@ func (p *agentParser) finish() (*Host, error) {
 		return nil, fmt.Errorf("agent answer: ip addr part: %w", err)
 	}
 	p.host.Sockets = p.netstat.sockets
+	p.host.Netns = p.netstat.netnsList
+	p.host.Forwards = p.netstat.forwards
 	p.host.Interfaces = p.ipAddr.ifaces
 	return &p.host, nil
 }

@@ -67,6 +67,12 @@ type netstatParser struct {
 	done    bool // a non-Internet section started; ignore the rest
 	tcp     bool // a tcp or tcp6 line was seen
 	sockets []Socket
+	// Sections of an agent answer (netns_format.go): the namespace
+	// whose sockets follow, the namespaces seen, and the forwards.
+	netns      string
+	netnsList  []NetnsInfo
+	inForwards bool
+	forwards   []Forward
 }
 
 // line handles one input line.
@@ -78,20 +84,31 @@ func (p *netstatParser) line(s string) error {
 	switch {
 	case proto == "":
 		return nil
-	case proto == "tcp" || proto == "tcp6":
-		p.tcp = true
-		sock, ok, err := parseNetstatSocket(proto, rest)
+	case p.inForwards && proto != "Active":
+		fw, err := parseForwardLine(s)
+		p.forwards = append(p.forwards, fw)
+		return err
+	case proto == "tcp" || proto == "tcp6" || p.header && (proto == "udp" || proto == "udp6"):
+		p.tcp = p.tcp || proto[0] == 't'
+		parse := parseNetstatSocket
+		if proto[0] == 'u' {
+			parse = func(_, rest string) (Socket, bool, error) { return parseNetstatUDP(rest) }
+		}
+		sock, ok, err := parse(proto, rest)
 		if err != nil || !ok {
 			return err
 		}
+		sock.Netns = p.netns
 		p.sockets = append(p.sockets, sock)
-	case !p.header && isNetstatHeader(s):
+	case isNetstatHeader(s):
 		p.header = true
 	case !p.header:
 		// Title and warnings before the header.
 	case isNetstatOtherProto(proto):
 	case proto == "Active":
-		p.done = true
+		ok, err := p.section(s)
+		p.done = !ok
+		return err
 	default:
 		return fmt.Errorf("unexpected line %s; want tcp or tcp6 socket lines", quoteShort(s))
 	}

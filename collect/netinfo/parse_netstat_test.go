@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -102,6 +103,19 @@ var (
 	fixLinkLocalC  = mkSocket("[fe80::fc:ff:fe00:1]:41490", "[fe80::fc:ff:fe00:1]:18087", "ESTABLISHED", 16800, "python3")
 )
 
+// The UDP listeners of netstat-anp.txt.
+var (
+	fixUDP4 = asUDP(mkSocket("127.0.0.1:18089", "", "LISTEN", 16898, "python3"))
+	fixUDP6 = asUDP(mkSocket("[::1]:18089", "", "LISTEN", 16898, "python3"))
+)
+
+func asUDP(s Socket) Socket { s.UDP = true; return s }
+
+// tcpOnly leaves out the UDP listeners.
+func tcpOnly(s []Socket) []Socket {
+	return slices.DeleteFunc(slices.Clone(s), func(s Socket) bool { return s.UDP })
+}
+
 func TestParseNetstatFixtures(t *testing.T) {
 	tests := []struct {
 		file string
@@ -120,8 +134,9 @@ func TestParseNetstatFixtures(t *testing.T) {
 			mkSocket("127.0.0.1:18082", "127.0.0.1:33078", "ESTABLISHED", 0, ""),
 		}},
 		{"netstat-antp-nonroot.txt", 26, []Socket{mkSocket("127.0.0.1:18080", "", "LISTEN", 0, "")}},
-		{"netstat-anp.txt", 26, []Socket{fixHTTP4Listen, fixMapped}},
-		{"netstat-edge.txt", 4, []Socket{
+		// -u: the UDP listeners are read too (netstat leaves their State empty).
+		{"netstat-anp.txt", 28, []Socket{fixHTTP4Listen, fixMapped, fixUDP4, fixUDP6}},
+		{"netstat-edge.txt", 6, []Socket{fixUDP4, fixUDP6,
 			withTitle(mkSocket("0.0.0.0:80", "", "LISTEN", 16393, "nginx"), "nginx: master"),
 			fixNoOwner,
 			fixMapped,
@@ -153,7 +168,7 @@ func TestParseNetstatFormsAgree(t *testing.T) {
 	antp := parse("netstat-antp.txt")
 	for _, file := range []string{"netstat-antlp.txt", "netstat-ant.txt", "netstat-antp-nonroot.txt", "netstat-anp.txt"} {
 		t.Run(file, func(t *testing.T) {
-			if got := keys(parse(file)); !reflect.DeepEqual(got, keys(antp)) {
+			if got := keys(tcpOnly(parse(file))); !reflect.DeepEqual(got, keys(antp)) {
 				t.Errorf("sockets differ from netstat-antp.txt:\n%v\n%v", got, keys(antp))
 			}
 		})
