@@ -25,6 +25,7 @@ func TestEmbeddedPersists(t *testing.T) {
 	if _, err := s.AddNodes(ctx, []NodeSpec{{Name: "x"}}); err != nil {
 		t.Fatal(err)
 	}
+	expiry := time.Now().Add(1200 * time.Millisecond)
 	if err := s.SetChecks(ctx, NodeCheck{Node: "x", Status: "UP"}, nil, 1200*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +43,23 @@ func TestEmbeddedPersists(t *testing.T) {
 	}
 	s.Close()
 
-	time.Sleep(1500 * time.Millisecond)
-	s = mustOpen(t, dir)
-	if _, _, ok, _ := s.Checks(ctx, "x"); ok {
-		t.Error("checks outlived their expiry while the store was closed")
+	// Reopen until the checks are gone: they expire while the store is
+	// closed, within a minute at the latest.
+	for deadline := expiry.Add(time.Minute); ; {
+		s = mustOpen(t, dir)
+		_, _, ok, err := s.Checks(ctx, "x")
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("checks outlived their expiry while the store was closed")
+		}
+		time.Sleep(50 * time.Millisecond) // polling: the store is closed, nothing to wait on
 	}
-	s.Close()
 }
 
 // Bytes that are not UTF-8 (compressed snapshots, a process name from a
@@ -89,11 +101,15 @@ func TestEmbeddedReadOnlyRunWritesNothing(t *testing.T) {
 	s.AddNodes(ctx, []NodeSpec{{Name: "x"}})
 	s.Close()
 	path := filepath.Join(dir, dataFile)
+	// A modification time in the past: any rewrite moves it to now.
+	past := time.Unix(1_700_000_000, 0)
+	if err := os.Chtimes(path, past, past); err != nil {
+		t.Fatal(err)
+	}
 	before, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
 	s = mustOpen(t, dir)
 	if _, err := s.Nodes(ctx); err != nil {
 		t.Fatal(err)
@@ -175,6 +191,8 @@ func TestHostileEmbeddedKilled(t *testing.T) {
 		if _, err := out.Read(buf); err != nil {
 			t.Fatalf("writer did not start: %v", err)
 		}
+		// Not a wait for anything: the writer is running (it said so);
+		// the pause only moves the kill to another point of its writes.
 		time.Sleep(time.Duration(round*37) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
