@@ -12,10 +12,6 @@ import (
 	"github.com/lwindolf/dotm/store"
 )
 
-// Internet is the remote of every connection to an address outside the
-// internal networks.
-const Internet = "Internet"
-
 // high is the port of an ephemeral client-side socket.
 const high = "high"
 
@@ -135,7 +131,7 @@ func (f *fleet) remote(ip netip.Addr) string {
 	if f.conf.IsInternal(ip) {
 		return ip.String()
 	}
-	return Internet
+	return store.Internet
 }
 
 // prior is what the store held about a node before this run.
@@ -192,7 +188,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 			c.RemoteHost, c.RemotePort, c.LocalPort = c.Remote, f.portName(rp), f.portName(lp)
 		}
 		id := dirKeyOf(c)
-		if c.Remote == Internet {
+		if c.Remote == store.Internet {
 			if remoteIPs[id] == nil {
 				remoteIPs[id] = map[netip.Addr]bool{}
 			}
@@ -255,7 +251,7 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 			if _, had := stored[twin]; conns[twin] == nil && !had {
 				// Not seen now: keep its history under the new name.
 				oc.Remote, oc.RemoteHost = better, better
-				if better == Internet {
+				if better == store.Internet {
 					oc.RemoteIPs = ip.Unmap().String()
 				}
 				oc.FirstSeen = first[twin]

@@ -133,8 +133,8 @@ func TestAggregateConnections(t *testing.T) {
 		got  *store.Connection
 		want store.Connection
 	}{
-		{"visitors aggregate to Internet", conn(web, "80", Internet), store.Connection{
-			Process: "nginx", Connections: 2, Direction: store.In, RemoteHost: Internet, RemotePort: "high", LocalPort: "80",
+		{"visitors aggregate to Internet", conn(web, "80", store.Internet), store.Connection{
+			Process: "nginx", Connections: 2, Direction: store.In, RemoteHost: store.Internet, RemotePort: "high", LocalPort: "80",
 			RemoteIPs: "203.0.113.7,203.0.113.8"}},
 		{"web to app, IPv4 and mapped IPv6 counted together; TIME_WAIT not", conn(web, "8080", "app01"), store.Connection{
 			Process: "nginx", Connections: 2, Direction: store.Out, RemoteHost: "app01", RemotePort: "8080", LocalPort: "high"}},
@@ -147,8 +147,8 @@ func TestAggregateConnections(t *testing.T) {
 		{"loopback is one record at the client end", conn(app, "11211", "app01"), store.Connection{
 			Process: "java", Connections: 1, Direction: store.Out, RemoteHost: "app01", RemotePort: "11211",
 			LocalPort: "high", LocalService: "11211"}},
-		{"app to the Internet", conn(app, "443", Internet), store.Connection{
-			Process: "java", Connections: 1, Direction: store.Out, RemoteHost: Internet, RemotePort: "443", LocalPort: "high",
+		{"app to the Internet", conn(app, "443", store.Internet), store.Connection{
+			Process: "java", Connections: 1, Direction: store.Out, RemoteHost: store.Internet, RemotePort: "443", LocalPort: "high",
 			RemoteIPs: "198.51.100.20"}},
 	}
 	for _, c := range cases {
@@ -257,7 +257,7 @@ func TestAggregateRemoteIPs(t *testing.T) {
 		sock(E, "10.0.0.1:80", "198.51.100.30:50100", 10, "nginx"),
 		sock(E, "10.0.0.1:80", "[::ffff:198.51.100.11]:50101", 10, "nginx"))
 	out, _ := aggregateAll(t, hosts, nil)
-	c := conn(out["web01"], "80", Internet)
+	c := conn(out["web01"], "80", store.Internet)
 	if c == nil {
 		t.Fatal("no Internet connection")
 	}
@@ -272,7 +272,7 @@ func TestAggregateRemoteIPs(t *testing.T) {
 		t.Errorf("connections = %d, want all 24 counted", c.Connections)
 	}
 	for _, c := range out["web01"].Connections {
-		if c.Remote != Internet && c.RemoteIPs != "" {
+		if c.Remote != store.Internet && c.RemoteIPs != "" {
 			t.Errorf("%s:%s has remote IPs %v: only Internet remotes keep them", c.Port, c.Remote, c.RemoteIPs)
 		}
 	}

@@ -178,7 +178,7 @@ func Work(ctx context.Context, st *store.Store, o WorkerOptions) error {
 	o.Timeout = cmp.Or(o.Timeout, 10*time.Second)
 	o.Visibility = cmp.Or(o.Visibility, DefaultVisibility)
 	if o.Fetchers == nil {
-		o.Fetchers = Fetchers
+		o.Fetchers = fetchers
 	}
 	if o.Name == "" {
 		host, _ := os.Hostname()

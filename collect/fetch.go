@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os/exec"
 	"strconv"
@@ -46,12 +47,15 @@ func (t Target) hostPort(defPort int) string {
 // FetchFunc fetches one host's sockets and interfaces.
 type FetchFunc func(ctx context.Context, t Target) (*netinfo.Host, error)
 
-// Fetchers are the fetch methods by name.
-var Fetchers = map[string]FetchFunc{
-	"agent": FetchAgent,
-	"ssh":   FetchSSH,
-	"local": FetchLocal,
+// fetchers are the fetch methods by name, one for each of store.Methods.
+var fetchers = map[string]FetchFunc{
+	store.MethodAgent: FetchAgent,
+	store.MethodSSH:   FetchSSH,
+	store.MethodLocal: FetchLocal,
 }
+
+// Fetchers are the fetch methods by name; the map is the caller's.
+func Fetchers() map[string]FetchFunc { return maps.Clone(fetchers) }
 
 // FetchAgent reads a dotm agent (or the original C agent): it connects to
 // the node's agent port and reads until the agent closes the connection.

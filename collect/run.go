@@ -186,7 +186,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (sum Summary, err erro
 	o.Concurrency = cmp.Or(o.Concurrency, 100)
 	o.Timeout = cmp.Or(o.Timeout, 10*time.Second)
 	if o.Fetchers == nil {
-		o.Fetchers = Fetchers
+		o.Fetchers = fetchers
 	}
 	lock, holder, err := st.LockUpdate(ctx, cmp.Or(o.LockTTL, lockTTL))
 	if err != nil {

@@ -176,7 +176,7 @@ type connWant struct {
 func expected(f *simfleet.Fleet) map[connKey]connWant {
 	name := func(h *simfleet.Host) string {
 		if h == nil {
-			return Internet
+			return store.Internet
 		}
 		return h.Name
 	}

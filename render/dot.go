@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/lwindolf/dotm/render/layout"
 )
 
 // The DOT graphs of the site. Every name in them (nodes, processes, ports,
@@ -67,8 +69,8 @@ func (g *dotGraph) size() int {
 func (g *dotGraph) bytes() []byte {
 	var b bytes.Buffer
 	b.WriteString("digraph \"dotm\" {\n")
-	attrs := append([]kv{{"layout", layoutFor(g.size())}}, g.attrs...)
-	if layoutFor(g.size()) != "dot" {
+	attrs := append([]kv{{"layout", layout.Algorithm(g.size())}}, g.attrs...)
+	if layout.Algorithm(g.size()) != "dot" {
 		// overlap=scale, not false: false (prism) takes 20 s and more for
 		// 1000 nodes in the embedded (WebAssembly) Graphviz.
 		attrs = append(attrs, kv{"overlap", "scale"}, kv{"outputorder", "edgesfirst"})

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -35,8 +36,8 @@ func hostGroup(name string) string {
 // remoteGroup groups a remote that is no node: the Internet stays itself,
 // an IP goes into its /24 (IPv6: /64).
 func remoteGroup(remote string) (string, bool) {
-	if remote == Internet {
-		return Internet, true
+	if remote == store.Internet {
+		return store.Internet, true
 	}
 	ip, err := netip.ParseAddr(remote)
 	if err != nil {
@@ -110,10 +111,10 @@ func (g grouper) boxes(names []string) (keys []string, byKey map[string]*box) {
 
 // remoteShape draws a node, an IP, the Internet, or a group of them: its
 // name ("web ×12" for a group) and the worst state of the nodes in it.
-func remoteShape(m *Model, id, key string, b *box) dotNode {
+func remoteShape(m *analyze.Model, id, key string, b *box) dotNode {
 	worst := ""
 	for _, name := range b.members {
-		if n := m.Node(name); n != nil && name != Internet {
+		if n := m.Node(name); n != nil && name != store.Internet {
 			worst = store.WorstOf(worst, n.Worst)
 		}
 	}
@@ -122,7 +123,7 @@ func remoteShape(m *Model, id, key string, b *box) dotNode {
 		title = cut(key, maxLabel-8) + fmt.Sprintf(" ×%d", len(b.members))
 	}
 	a := append([]kv{{"label", label(title, worst)}}, stateAttrs(worst, false)...)
-	if key == Internet {
+	if key == store.Internet {
 		a = append(a, kv{"shape", "ellipse"})
 	}
 	return dotNode{id: id, attrs: a}

@@ -79,7 +79,7 @@ func edgeAttrs(ports []string, old bool) []kv {
 // portList shows ports sorted, at most maxPorts of them then "+N".
 func portList(ports []string) string {
 	ports = slices.Clone(ports)
-	slices.SortFunc(ports, comparePorts)
+	slices.SortFunc(ports, store.ComparePorts)
 	ports = slices.Compact(ports)
 	for i, p := range ports {
 		ports[i] = cut(p, 12)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -14,7 +15,7 @@ type pair struct{ client, server string }
 
 // fleetLinks are all client → server arrows between nodes and remotes,
 // proven by either end's record; loopbacks are left out.
-func fleetLinks(m *Model) links[pair] {
+func fleetLinks(m *analyze.Model) links[pair] {
 	ls := links[pair]{}
 	for _, n := range m.Nodes {
 		for _, c := range n.Connections {
@@ -35,27 +36,22 @@ func fleetLinks(m *Model) links[pair] {
 // GlobalDOT is the fleet: one box per node (or per group of nodes, for
 // fleets larger than maxDrawn), an arrow per client → server pair labelled
 // with the ports used.
-func GlobalDOT(m *Model) []byte {
-	ls, g, names := fleetGrouping(m)
-	return globalGraph(m, ls, g, names).bytes()
+func GlobalDOT(m *analyze.Model) []byte { return computeGrouping(m).globalDOT(m) }
+
+func (fg *grouping) globalDOT(m *analyze.Model) []byte {
+	return globalGraph(m, fg.links, fg.grouper, fg.names).bytes()
 }
 
-// fleetGrouping is what the global graph draws: the fleet's links, how
-// names are grouped into boxes, and every name (nodes and link ends).
-func fleetGrouping(m *Model) (links[pair], grouper, []string) {
-	m.groupingOnce.Do(func() { m.grouping = computeGrouping(m) })
-	g := m.grouping
-	return g.links, g.grouper, g.names
-}
-
-// grouping is fleetGrouping's result, computed once per model.
+// grouping is what the global graph draws: the fleet's links, how names
+// are grouped into boxes, and every name (nodes and link ends). A site
+// build computes it once.
 type grouping struct {
 	links   links[pair]
 	grouper grouper
 	names   []string
 }
 
-func computeGrouping(m *Model) *grouping {
+func computeGrouping(m *analyze.Model) *grouping {
 	ls := fleetLinks(m)
 	var names []string
 	for _, n := range m.Nodes {
@@ -70,17 +66,19 @@ func computeGrouping(m *Model) *grouping {
 // Group is a box of the global graph that holds several nodes.
 type Group struct {
 	Key     string
-	Members []*Node // sorted by name
+	Members []*analyze.Node // sorted by name
 }
 
 // Groups are the global graph's boxes of more than one node, sorted by
 // key; none when the graph draws every node on its own.
-func (m *Model) Groups() []Group {
-	_, g, names := fleetGrouping(m)
+func Groups(m *analyze.Model) []Group { return computeGrouping(m).groups(m) }
+
+func (fg *grouping) groups(m *analyze.Model) []Group {
+	g, names := fg.grouper, fg.names
 	keys, byKey := g.boxes(names)
 	var out []Group
 	for _, k := range keys {
-		var members []*Node
+		var members []*analyze.Node
 		for _, name := range byKey[k].members {
 			if n := m.Node(name); n != nil {
 				members = append(members, n)
@@ -97,8 +95,10 @@ func (m *Model) Groups() []Group {
 // there are at most maxDrawn of them; else the group as one box), the
 // groups and nodes they talk to as in the global graph, and only the
 // arrows that touch the group.
-func GroupDOT(m *Model, key string) []byte {
-	ls, g, names := fleetGrouping(m)
+func GroupDOT(m *analyze.Model, key string) []byte { return computeGrouping(m).groupDOT(m, key) }
+
+func (fg *grouping) groupDOT(m *analyze.Model, key string) []byte {
+	ls, g, names := fg.links, fg.grouper, fg.names
 	var members []string
 	for _, n := range names {
 		if g.key(n) == key {
@@ -124,7 +124,7 @@ func GroupDOT(m *Model, key string) []byte {
 }
 
 // globalGraph draws the fleet's links with boxes by grouper g.
-func globalGraph(m *Model, ls links[pair], g grouper, names []string) *dotGraph {
+func globalGraph(m *analyze.Model, ls links[pair], g grouper, names []string) *dotGraph {
 	d := &dotGraph{attrs: []kv{{"rankdir", "LR"}, {"fontname", "Helvetica"}}}
 	keys, byKey := g.boxes(names)
 	ids := map[string]string{}
@@ -143,7 +143,7 @@ func globalGraph(m *Model, ls links[pair], g grouper, names []string) *dotGraph 
 }
 
 // sortedEdges turns links into arrows sorted by their ends' ids.
-func sortedEdges[K comparable](m *Model, ls links[K], ends func(K) (string, string)) []dotEdge {
+func sortedEdges[K comparable](m *analyze.Model, ls links[K], ends func(K) (string, string)) []dotEdge {
 	var out []dotEdge
 	for k, l := range ls {
 		from, to := ends(k)
@@ -189,7 +189,7 @@ func LegendDOT() []byte {
 		dotNode{"l6", append([]kv{{"label", "client"}}, stateAttrs("", false)...)},
 		dotNode{"l7", append([]kv{{"label", "service, old\n(not seen lately)"}}, stateAttrs("", true)...)},
 		dotNode{"l8", append([]kv{{"label", "service"}}, stateAttrs("", false)...)},
-		dotNode{"l9", []kv{{"label", Internet}, {"shape", "ellipse"}}},
+		dotNode{"l9", []kv{{"label", store.Internet}, {"shape", "ellipse"}}},
 	)
 	for i := range len(states) - 1 { // one row of states
 		d.edges = append(d.edges, dotEdge{states[i].id, states[i+1].id, []kv{{"style", "invis"}}})

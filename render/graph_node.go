@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -26,7 +27,7 @@ type nodeFacts struct {
 
 // factsOf collects the connections of n: its own records, and peers, the
 // records other nodes hold of connections with it (peersOf).
-func factsOf(n *Node, peers []peerRecord) nodeFacts {
+func factsOf(n *analyze.Node, peers []peerRecord) nodeFacts {
 	f := nodeFacts{in: links[inKey]{}, out: links[outKey]{}, loop: links[loopKey]{}}
 	own := map[pair]bool{} // remote and port of n's own outgoing records
 	for _, c := range n.Connections {
@@ -59,14 +60,14 @@ func factsOf(n *Node, peers []peerRecord) nodeFacts {
 
 // peerRecord is a node's record of a connection with another node.
 type peerRecord struct {
-	from *Node
+	from *analyze.Node
 	c    *store.Connection
 }
 
 // peersOf indexes the fleet's non-loopback records by their remote, in
 // the order of m.Nodes and their records, so that drawing every node's
 // graph reads each record once instead of once a node.
-func peersOf(m *Model) map[string][]peerRecord {
+func peersOf(m *analyze.Model) map[string][]peerRecord {
 	idx := map[string][]peerRecord{}
 	for _, o := range m.Nodes {
 		for i := range o.Connections {
@@ -81,7 +82,7 @@ func peersOf(m *Model) map[string][]peerRecord {
 
 // nodeView is one node's graph while it is drawn.
 type nodeView struct {
-	m       *Model
+	m       *analyze.Model
 	d       *dotGraph
 	cluster dotCluster
 	svc     map[string]string // local port → id of its box
@@ -93,12 +94,12 @@ type nodeView struct {
 // (nodes, IPs, the Internet). Arrows carry the ports; loopback connections
 // are drawn inside the frame from the client process to the service.
 // Clients or remotes beyond maxDrawn are drawn by group.
-func NodeDOT(m *Model, name string) []byte {
+func NodeDOT(m *analyze.Model, name string) []byte {
 	return nodeDOT(m, name, peersOf(m))
 }
 
 // nodeDOT is NodeDOT with the fleet's records indexed by peersOf.
-func nodeDOT(m *Model, name string, peers map[string][]peerRecord) []byte {
+func nodeDOT(m *analyze.Model, name string, peers map[string][]peerRecord) []byte {
 	n := m.Node(name)
 	if n == nil {
 		d := &dotGraph{nodes: []dotNode{{"n0", []kv{{"label", label(name, "not a known node")}, {"shape", "plaintext"}}}}}
@@ -122,7 +123,7 @@ func nodeDOT(m *Model, name string, peers map[string][]peerRecord) []byte {
 }
 
 // services draws the node's services, sorted by port.
-func (v *nodeView) services(n *Node) {
+func (v *nodeView) services(n *analyze.Node) {
 	svcs := slices.Clone(n.Services)
 	slices.SortFunc(svcs, func(a, b store.Service) int { return cmp.Compare(a.Port, b.Port) })
 	for i, sv := range svcs {
@@ -149,7 +150,7 @@ func (v *nodeView) unknownPorts(f nodeFacts) {
 	for k := range f.loop {
 		ports = append(ports, k.port)
 	}
-	slices.SortFunc(ports, comparePorts)
+	slices.SortFunc(ports, store.ComparePorts)
 	for _, p := range slices.Compact(ports) {
 		if _, ok := v.svc[p]; ok {
 			continue

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -30,7 +31,7 @@ type serviceFacts struct {
 // java → mysqld): the client process of each connection to the process
 // serving the port on the server side, each labelled with the number of
 // nodes it runs on.
-func ServiceDOT(m *Model) []byte {
+func ServiceDOT(m *analyze.Model) []byte {
 	f := serviceFactsOf(m)
 	d := &dotGraph{attrs: []kv{{"rankdir", "LR"}, {"fontname", "Helvetica"}}}
 	keys := map[string]bool{}
@@ -50,7 +51,7 @@ func ServiceDOT(m *Model) []byte {
 }
 
 // serviceFactsOf collects the process → process arrows of the fleet.
-func serviceFactsOf(m *Model) serviceFacts {
+func serviceFactsOf(m *analyze.Model) serviceFacts {
 	f := serviceFacts{ls: links[pair]{}, nodes: map[string]map[string]bool{}}
 	outSeen := map[[3]string]bool{} // client node, server node, port of outgoing records
 	for _, n := range m.Nodes {
@@ -80,7 +81,7 @@ func (f serviceFacts) runs(k, node string) {
 }
 
 // connection adds the arrows one connection record of n proves.
-func (f serviceFacts) connection(m *Model, n *Node, c store.Connection, outSeen map[[3]string]bool) {
+func (f serviceFacts) connection(m *analyze.Model, n *analyze.Node, c store.Connection, outSeen map[[3]string]bool) {
 	if port, loop := isLoopback(c); loop {
 		f.runs(vProcessPfx+c.Process, n.Name)
 		f.ls.add(pair{vProcessPfx + c.Process, serverOf(n, port, "")}, port, c.LastSeen)
@@ -91,7 +92,7 @@ func (f serviceFacts) connection(m *Model, n *Node, c store.Connection, outSeen 
 	case c.Direction == store.Out:
 		f.runs(vProcessPfx+c.Process, n.Name)
 		server := vInternetOut
-		if c.Remote != Internet {
+		if c.Remote != store.Internet {
 			server = serverOf(m.Node(c.Remote), c.Port, "")
 		}
 		f.ls.add(pair{vProcessPfx + c.Process, server}, c.Port, c.LastSeen)
@@ -108,7 +109,7 @@ func (f serviceFacts) connection(m *Model, n *Node, c store.Connection, outSeen 
 
 // serverOf is the vertex of the process serving port on n: its service's
 // process, else fallback, else an unknown server on that port.
-func serverOf(n *Node, port, fallback string) string {
+func serverOf(n *analyze.Node, port, fallback string) string {
 	if n != nil {
 		for _, sv := range n.Services {
 			if strconv.Itoa(sv.Port) == port {
@@ -125,10 +126,10 @@ func serverOf(n *Node, port, fallback string) string {
 // clientsOf are the vertices a client known only from the server's record
 // stands for: the processes of the remote node's services (or an unknown
 // process there), the Internet, or other hosts.
-func clientsOf(m *Model, remote string) []string {
+func clientsOf(m *analyze.Model, remote string) []string {
 	rn := m.Node(remote)
 	switch {
-	case remote == Internet:
+	case remote == store.Internet:
 		return []string{vInternetIn}
 	case rn == nil:
 		return []string{vOtherIn}
@@ -145,12 +146,12 @@ func clientsOf(m *Model, remote string) []string {
 }
 
 // vertexShape draws one vertex of the service graph.
-func vertexShape(m *Model, id, key string, nodes int) dotNode {
+func vertexShape(m *analyze.Model, id, key string, nodes int) dotNode {
 	switch {
 	case key == vInternetIn:
 		return dotNode{id, []kv{{"label", "Internet (clients)"}, {"shape", "ellipse"}}}
 	case key == vInternetOut:
-		return dotNode{id, []kv{{"label", Internet}, {"shape", "ellipse"}}}
+		return dotNode{id, []kv{{"label", store.Internet}, {"shape", "ellipse"}}}
 	case key == vOtherIn:
 		return dotNode{id, []kv{{"label", "other hosts (clients)"}}}
 	case strings.HasPrefix(key, vUnknownPfx):
@@ -159,7 +160,7 @@ func vertexShape(m *Model, id, key string, nodes int) dotNode {
 	}
 	name := strings.TrimPrefix(key, vProcessPfx)
 	worst, old := "", false
-	if i, ok := slices.BinarySearchFunc(m.Processes, name, func(p *Process, s string) int { return strings.Compare(p.Name, s) }); ok {
+	if i, ok := slices.BinarySearchFunc(m.Processes, name, func(p *analyze.Process, s string) int { return strings.Compare(p.Name, s) }); ok {
 		p := m.Processes[i]
 		worst = p.Worst
 		old = !slices.ContainsFunc(p.Services, func(sv store.Service) bool { return !m.Old(sv.LastSeen, "Services") })

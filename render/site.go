@@ -18,6 +18,9 @@ import (
 	"github.com/yuin/goldmark"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 
+	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/internal/timefmt"
+	"github.com/lwindolf/dotm/render/layout"
 	"github.com/lwindolf/dotm/site"
 	"github.com/lwindolf/dotm/store"
 )
@@ -59,7 +62,7 @@ type page struct {
 	Root  string // relative prefix from the page to the site root
 	Nav   []navItem
 	AsOf  string
-	M     *Model
+	M     *analyze.Model
 	Graph template.HTML
 	Note  template.HTML
 }
@@ -82,7 +85,7 @@ func (p *page) Age(t int64, kind string) string {
 }
 
 // Ports lists the distinct ports of a process's services.
-func (p *page) Ports(pr *Process) string {
+func (p *page) Ports(pr *analyze.Process) string {
 	var ports []int
 	for _, s := range pr.Services {
 		if !slices.Contains(ports, s.Port) {
@@ -122,22 +125,24 @@ func (p *page) GroupLink(key string) string { return p.Root + GroupPath(key) + "
 func ProcessPath(name string) string { return "services/" + site.Slug(name) }
 
 // BuildSite writes the whole site for m into w, laying out graphs with l.
-func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptions) error {
+func BuildSite(ctx context.Context, m *analyze.Model, w Writer, l *layout.Layouter, o SiteOptions) error {
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"join": strings.Join,
-		"time": stamp,
-		"span": span,
-		"dur":  func(d time.Duration) string { return span(int64(d / time.Second)) },
+		"time": timefmt.Stamp,
+		"span": timefmt.Span,
+		"dur":  func(d time.Duration) string { return timefmt.Span(int64(d / time.Second)) },
 		"sub":  func(a, b int64) int64 { return a - b },
 	}).ParseFS(o.Templates, "base.tmpl")
 	if err != nil {
 		return fmt.Errorf("parse templates: %w", err)
 	}
-	svgs, err := writeGraphs(ctx, m, w, l)
+	fg := computeGrouping(m)
+	groups := fg.groups(m)
+	svgs, err := writeGraphs(ctx, m, fg, groups, w, l)
 	if err != nil {
 		return err
 	}
-	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o, f: FindingsOf(m, 0)}
+	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o, f: analyze.FindingsOf(m, 0), groupList: groups}
 	for _, step := range []func() error{b.overview, b.nodes, b.groups, b.services, b.alerts, b.findings, b.history, b.geo,
 		b.settings, b.data} {
 		if err := step(); err != nil {
@@ -149,14 +154,14 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 
 // writeGraphs lays out every graph (in parallel, cached) and writes each
 // .dot beside its .svg.
-func writeGraphs(ctx context.Context, m *Model, w Writer, l *Layouter) (map[string][]byte, error) {
-	jobs := map[string][]byte{"graphs/global": GlobalDOT(m), "graphs/services": ServiceDOT(m)}
+func writeGraphs(ctx context.Context, m *analyze.Model, fg *grouping, groups []Group, w Writer, l *layout.Layouter) (map[string][]byte, error) {
+	jobs := map[string][]byte{"graphs/global": fg.globalDOT(m), "graphs/services": ServiceDOT(m)}
 	peers := peersOf(m)
 	for _, n := range m.Nodes {
 		jobs[NodePath(n.Name)] = nodeDOT(m, n.Name, peers)
 	}
-	for _, g := range m.Groups() {
-		jobs[GroupPath(g.Key)] = GroupDOT(m, g.Key)
+	for _, g := range groups {
+		jobs[GroupPath(g.Key)] = fg.groupDOT(m, g.Key)
 	}
 	svgs, err := l.LayoutAll(ctx, jobs)
 	if err != nil {
@@ -174,13 +179,15 @@ func writeGraphs(ctx context.Context, m *Model, w Writer, l *Layouter) (map[stri
 }
 
 type builder struct {
-	m    *Model
+	m    *analyze.Model
 	w    Writer
 	tmpl *template.Template            // base.tmpl: layout and shared blocks
 	page map[string]*template.Template // base plus one page kind, parsed once
 	svgs map[string][]byte
 	o    SiteOptions
-	f    *Findings // for the overview and the findings pages
+	f    *analyze.Findings // for the overview and the findings pages
+	// groupList are the global graph's groups, computed once.
+	groupList []Group
 }
 
 // newPage starts the view of a page at path (e.g. "nodes/x.html").
@@ -197,7 +204,7 @@ func (b *builder) asOf() string {
 	if b.m.State.LastUpdated == 0 {
 		return "never collected"
 	}
-	return stamp(b.m.State.LastUpdated)
+	return timefmt.Stamp(b.m.State.LastUpdated)
 }
 
 // render executes the page template name with data into path.
@@ -247,10 +254,10 @@ type overviewPage struct {
 	*page
 	Services, Connections int
 	AlertCounts           []stateCount
-	TopAlerts             []Alert
-	FetchProblems         []*Node
+	TopAlerts             []analyze.Alert
+	FetchProblems         []*analyze.Node
 	SourceProblems        []store.SourceStatus
-	F                     *Findings
+	F                     *analyze.Findings
 	Groups                []Group
 }
 
@@ -260,7 +267,7 @@ type stateCount struct {
 }
 
 func (b *builder) overview() error {
-	p := &overviewPage{page: b.newPage("index.html", "Overview"), F: b.f, Groups: b.m.Groups()}
+	p := &overviewPage{page: b.newPage("index.html", "Overview"), F: b.f, Groups: b.groupList}
 	p.Graph = b.inlineSVG("graphs/global")
 	counts := map[string]int{}
 	for _, a := range b.m.Alerts {
@@ -271,7 +278,7 @@ func (b *builder) overview() error {
 			p.AlertCounts = append(p.AlertCounts, stateCount{s, counts[s]})
 		}
 	}
-	p.Services, p.Connections = b.m.liveTotals()
+	p.Services, p.Connections = b.m.LiveTotals()
 	for _, n := range b.m.Nodes {
 		if n.FetchStatus != "" && n.FetchStatus != "OK" {
 			p.FetchProblems = append(p.FetchProblems, n)
@@ -288,7 +295,7 @@ func (b *builder) overview() error {
 
 type nodePage struct {
 	*page
-	N    *Node
+	N    *analyze.Node
 	Slug string
 }
 
@@ -325,7 +332,7 @@ type groupPage struct {
 }
 
 func (b *builder) groups() error {
-	for _, g := range b.m.Groups() {
+	for _, g := range b.groupList {
 		path := GroupPath(g.Key)
 		p := &groupPage{page: b.newPage(path+".html", fmt.Sprintf("Group %s (%d nodes)", g.Key, len(g.Members))), G: g}
 		p.Graph = b.inlineSVG(path)
@@ -338,7 +345,7 @@ func (b *builder) groups() error {
 
 type processPage struct {
 	*page
-	P *Process
+	P *analyze.Process
 }
 
 func (b *builder) services() error {
@@ -418,12 +425,4 @@ func (b *builder) data() error {
 		}
 	}
 	return nil
-}
-
-// stamp shows a unix time in UTC, or "never".
-func stamp(t int64) string {
-	if t <= 0 {
-		return "never"
-	}
-	return time.Unix(t, 0).UTC().Format("2006-01-02 15:04 UTC")
 }

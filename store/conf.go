@@ -41,9 +41,15 @@ type MappingRule struct {
 	Check, Process *regexp.Regexp
 }
 
+// Internet is the remote of every connection to an address outside the
+// internal networks, as collect stores it and the site draws it.
+const Internet = "Internet"
+
 // PrivateNets are always internal: loopback, RFC 1918, link-local and
-// IPv6 unique-local addresses.
-var PrivateNets = []netip.Prefix{
+// IPv6 unique-local addresses. The slice is the caller's to change.
+func PrivateNets() []netip.Prefix { return slices.Clone(privateNets) }
+
+var privateNets = []netip.Prefix{
 	netip.MustParsePrefix("127.0.0.0/8"),
 	netip.MustParsePrefix("10.0.0.0/8"),
 	netip.MustParsePrefix("172.16.0.0/12"),
@@ -89,7 +95,7 @@ func ConfFrom(v map[string]Value) *Conf {
 		SSHKey:         fp["ssh_key"],
 		SSHKnownHosts:  fp["ssh_known_hosts"],
 		AgentPort:      atoiOr(fp["agent_port"], 4848),
-		InternalNets:   append([]netip.Prefix(nil), PrivateNets...),
+		InternalNets:   PrivateNets(),
 		NodeAliases:    v["user_node_aliases"].Hash,
 		Nagios:         v["nagios_instance"].Hash,
 		HistoryEnabled: hist["enabled"] == "1",
@@ -151,4 +157,13 @@ func intMap(h map[string]string) map[string]int {
 		out[k] = atoiOr(s, 0)
 	}
 	return out
+}
+
+// DefaultConf is the configuration with every setting at its default.
+func DefaultConf() *Conf {
+	v := map[string]Value{}
+	for _, s := range Settings() {
+		v[s.Name] = s.Default
+	}
+	return ConfFrom(v)
 }

@@ -444,3 +444,14 @@ func (s *Store) SetResolver(ctx context.Context, m map[string]string) error {
 	}
 	return nil
 }
+
+// ComparePorts orders ports as stored in connections: numbers by value,
+// before names such as "high".
+func ComparePorts(a, b string) int {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	if errA == nil && errB == nil {
+		return cmp.Compare(x, y)
+	}
+	return strings.Compare(a, b)
+}

@@ -47,15 +47,24 @@ type NodeSpec struct {
 	Method string
 }
 
-// Methods are the fetch methods a node can use.
-var Methods = []string{"agent", "ssh", "local"}
+// The fetch methods a node can use; package collect holds what each does.
+const (
+	MethodAgent = "agent"
+	MethodSSH   = "ssh"
+	MethodLocal = "local"
+)
+
+var methods = []string{MethodAgent, MethodSSH, MethodLocal}
+
+// Methods are the fetch methods a node can use; the slice is the caller's.
+func Methods() []string { return slices.Clone(methods) }
 
 // ValidateMethod accepts a fetch method name, or "" for the default.
 func ValidateMethod(m string) error {
-	if m == "" || slices.Contains(Methods, m) {
+	if m == "" || slices.Contains(methods, m) {
 		return nil
 	}
-	return fmt.Errorf("fetch method %q is not one of %s", m, strings.Join(Methods, ", "))
+	return fmt.Errorf("fetch method %q is not one of %s", m, strings.Join(methods, ", "))
 }
 
 // ParseNodeSpec reads NAME or NAME=HOST[:PORT] and validates both parts.

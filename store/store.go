@@ -95,3 +95,11 @@ func (s *Store) Checkpoint() error {
 }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// QuietClientLogs stops the Redis client from logging dial retries on its
+// own: dotm reports a failure once, with what to do about it.
+func QuietClientLogs() { redis.SetLogger(quietLogger{}) }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}

@@ -10,8 +10,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/impact"
 	"github.com/lwindolf/dotm/internal/plugin"
-	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -208,14 +209,14 @@ func checkCollection(ctx context.Context, s *store.Store, now time.Time, age, fa
 
 // checkNode checks one node's findings, computed by the report's code.
 func checkNode(ctx context.Context, s *store.Store, now time.Time, node string, th plugin.Thresholds) (*plugin.Result, error) {
-	m, ok, err := render.LoadNode(ctx, s, node, now)
+	m, ok, err := analyze.LoadNode(ctx, s, node, now)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return unknown("%s is not a dotm node; see dotm nodes list", node), nil
 	}
-	f := render.FindingsOf(m, 0).For(node)
+	f := analyze.FindingsOf(m, 0).For(node)
 	r := &plugin.Result{}
 	for _, u := range f.Unused {
 		last := "never used since first seen"
@@ -296,7 +297,7 @@ func checkImpact(ctx context.Context, s *store.Store, node, port string, th plug
 	if err != nil {
 		return nil, err
 	}
-	deps := render.NewGraph(conns, svcs).Impact(node, strconv.Itoa(p))
+	deps := impact.New(conns, svcs).Impact(node, strconv.Itoa(p))
 	r := &plugin.Result{}
 	var direct, all int
 	for _, d := range deps {

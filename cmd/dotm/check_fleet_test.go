@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/collect/simfleet"
 	"github.com/lwindolf/dotm/internal/redistest"
-	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -90,19 +90,19 @@ func TestCheckNodeMatchesReport(t *testing.T) {
 	}
 	defer st.Close()
 	at := time.Unix(now, 0)
-	m, err := render.Load(ctx, st, at)
+	m, err := analyze.Load(ctx, st, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fleet := render.FindingsOf(m, 0)
+	fleet := analyze.FindingsOf(m, 0)
 	var kinds [4]int
 	for _, n := range m.Nodes {
 		want := fleet.For(n.Name)
-		nm, ok, err := render.LoadNode(ctx, st, n.Name, at)
+		nm, ok, err := analyze.LoadNode(ctx, st, n.Name, at)
 		if err != nil || !ok {
 			t.Fatalf("LoadNode(%s) = %v, %v", n.Name, ok, err)
 		}
-		got := render.FindingsOf(nm, 0).For(n.Name)
+		got := analyze.FindingsOf(nm, 0).For(n.Name)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: findings read for the node alone\n%+v\nwant, as in the fleet's findings,\n%+v", n.Name, got, want)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/collect/simfleet"
 	"github.com/lwindolf/dotm/render"
+	"github.com/lwindolf/dotm/render/layout"
 	"github.com/lwindolf/dotm/store"
 	"github.com/lwindolf/dotm/templates"
 	"github.com/spf13/pflag"
@@ -85,7 +86,7 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 	if err != nil {
 		return err
 	}
-	l := &render.Layouter{Engine: render.EngineEmbedded, CacheDir: filepath.Join(dir, "cache"), Warn: layoutWarn(e, "dotm demo")}
+	l := &layout.Layouter{Engine: layout.EngineEmbedded, CacheDir: filepath.Join(dir, "cache"), Warn: layoutWarn(e, "dotm demo")}
 	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS}); err != nil {
 		return err
 	}

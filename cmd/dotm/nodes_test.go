@@ -21,7 +21,7 @@ func TestSuggest(t *testing.T) {
 fd00::9         v6host
 not-an-ip       x
 `))
-	conf := &store.Conf{InternalNets: append(store.PrivateNets[:len(store.PrivateNets):len(store.PrivateNets)],
+	conf := &store.Conf{InternalNets: append(store.PrivateNets(),
 		mustPrefix(t, "100.64.0.0/10"))}
 	got := suggest(hosts, []string{"db01", "web01"}, map[string]string{"10.0.0.7": "app-one"}, conf)
 	var names []string
