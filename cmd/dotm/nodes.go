@@ -7,14 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/internal/textsafe"
 	"github.com/lwindolf/dotm/store"
 	"github.com/spf13/pflag"
@@ -242,7 +241,7 @@ func nodesSuggest(ctx context.Context, e *env, args []string) error {
 	if err := noArgs("dotm nodes suggest", args); err != nil {
 		return err
 	}
-	hosts, err := hostsDatabase(ctx)
+	hosts, err := collect.HostsDatabase(ctx)
 	if err != nil {
 		return err
 	}
@@ -259,70 +258,9 @@ func nodesSuggest(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		for _, h := range suggest(hosts, known, resolver, conf) {
-			fmt.Fprintf(e.stdout, "%s\t# %s\n", inert(h.names[0]), h.ip)
+		for _, h := range collect.Suggest(hosts, known, resolver, conf) {
+			fmt.Fprintf(e.stdout, "%s\t# %s\n", inert(h.Names[0]), h.IP)
 		}
 		return nil
 	})
-}
-
-type hostEntry struct {
-	ip    netip.Addr
-	names []string
-}
-
-// suggest picks the hosts database entries worth adding as nodes.
-func suggest(hosts []hostEntry, known []string, resolver map[string]string, conf *store.Conf) []hostEntry {
-	var out []hostEntry
-	seen := map[string]bool{}
-	for _, h := range hosts {
-		if !conf.IsInternal(h.ip) || h.ip.IsLoopback() || resolver[h.ip.String()] != "" {
-			continue
-		}
-		if slices.ContainsFunc(h.names, func(n string) bool { return slices.Contains(known, n) || seen[n] }) {
-			continue
-		}
-		if store.ValidateNodeName(h.names[0]) != nil {
-			continue
-		}
-		seen[h.names[0]] = true
-		out = append(out, h)
-	}
-	return out
-}
-
-// hostsDatabase enumerates the hosts database through NSS (getent), or
-// reads /etc/hosts where getent is missing.
-func hostsDatabase(ctx context.Context) ([]hostEntry, error) {
-	if path, err := exec.LookPath("getent"); err == nil {
-		out, err := exec.CommandContext(ctx, path, "hosts").Output()
-		if err == nil {
-			return parseHosts(strings.NewReader(string(out))), nil
-		}
-	}
-	f, err := os.Open("/etc/hosts")
-	if err != nil {
-		return nil, fmt.Errorf("read the hosts database: %w", err)
-	}
-	defer f.Close()
-	return parseHosts(f), nil
-}
-
-// parseHosts reads hosts(5) lines: an address, then names.
-func parseHosts(r io.Reader) []hostEntry {
-	var out []hostEntry
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		ip, err := netip.ParseAddr(f[0])
-		if err != nil {
-			continue
-		}
-		out = append(out, hostEntry{ip: ip.Unmap(), names: f[1:]})
-	}
-	return out
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -224,22 +223,7 @@ func loadSiteModel(ctx context.Context, e *env, s *store.Store, now time.Time) (
 // publishSite builds the site in a temporary tree and swaps it in; on any
 // failure the published site stays as it was.
 func publishSite(ctx context.Context, e *env, m *analyze.Model, out string, l *layout.Layouter, o render.SiteOptions) error {
-	unlock, err := site.Lock(ctx, out, e.lockWait)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	tree, err := site.New(out)
-	if err != nil {
-		return err
-	}
-	err = site.WriteAssets(tree)
-	if err == nil {
-		err = render.BuildSite(ctx, m, tree, l, o)
-	}
-	if err != nil {
-		tree.Abort()
-		return errors.Join(err, fmt.Errorf("the site in %s was left as it was", out))
-	}
-	return tree.Publish()
+	return site.Publish(ctx, out, e.lockWait, func(tree *site.Tree) error {
+		return render.BuildSite(ctx, m, tree, l, o)
+	})
 }

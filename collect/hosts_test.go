@@ -1,4 +1,4 @@
-package main
+package collect
 
 import (
 	"net/netip"
@@ -10,7 +10,7 @@ import (
 
 func TestSuggest(t *testing.T) {
 	// hosts(5) lines, as getent hosts prints them.
-	hosts := parseHosts(strings.NewReader(`127.0.0.1       localhost
+	hosts := ParseHosts(strings.NewReader(`127.0.0.1       localhost
 10.0.0.5        web01.dc1.example.com web01
 10.0.0.6        db01
 10.0.0.7        app01   # comment
@@ -23,10 +23,10 @@ not-an-ip       x
 `))
 	conf := &store.Conf{InternalNets: append(store.PrivateNets(),
 		mustPrefix(t, "100.64.0.0/10"))}
-	got := suggest(hosts, []string{"db01", "web01"}, map[string]string{"10.0.0.7": "app-one"}, conf)
+	got := Suggest(hosts, []string{"db01", "web01"}, map[string]string{"10.0.0.7": "app-one"}, conf)
 	var names []string
 	for _, h := range got {
-		names = append(names, h.names[0])
+		names = append(names, h.Names[0])
 	}
 	want := "cgnat01 mapped01 v6host"
 	if strings.Join(names, " ") != want {
