@@ -49,12 +49,33 @@ type navItem struct {
 	Current    bool
 }
 
-var navPages = []navItem{
-	{"Overview", "index.html", false}, {"Nodes", "nodes.html", false}, {"Services", "services.html", false},
-	{"Alerts", "alerts.html", false}, {"Unused & stale", "unused.html", false}, {"Problems", "problems.html", false},
-	{"Changes", "changes.html", false}, {"History", "history.html", false}, {"Geo", "geo.html", false},
-	{"Settings", "settings.html", false},
+// sitePage is a page of the navigation: where it is, its name in the
+// navigation (and its title), its template, and what builds it (with the
+// pages below it: a node's, a service's, a snapshot's).
+type sitePage struct {
+	path, name, tmpl string
+	build            func(*builder, sitePage) error
 }
+
+// sitePages are the navigation, in order, and what BuildSite builds.
+var sitePages = []sitePage{
+	{"index.html", "Overview", "index", (*builder).overview},
+	{"nodes.html", "Nodes", "nodes", (*builder).nodes},
+	{"services.html", "Services", "services", (*builder).services},
+	{"alerts.html", "Alerts", "alerts", (*builder).plain},
+	{"unused.html", "Unused & stale", "unused", (*builder).findings},
+	{"problems.html", "Problems", "problems", (*builder).findings},
+	{"changes.html", "Changes", "changes", (*builder).changes},
+	{"history.html", "History", "history", (*builder).history},
+	{"geo.html", "Geo", "geo", (*builder).plain},
+	{"settings.html", "Settings", "settings", (*builder).plain},
+}
+
+// top starts the view of a navigation page.
+func (b *builder) top(pg sitePage) *page { return b.newPage(pg.path, pg.name) }
+
+// plain builds a page whose template needs only the model.
+func (b *builder) plain(pg sitePage) error { return b.render(pg.path, pg.tmpl, b.top(pg)) }
 
 // page is what every template gets.
 type page struct {
@@ -143,8 +164,15 @@ func BuildSite(ctx context.Context, m *analyze.Model, w Writer, l *layout.Layout
 		return err
 	}
 	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o, f: analyze.FindingsOf(m, 0), groupList: groups}
-	for _, step := range []func() error{b.overview, b.nodes, b.groups, b.services, b.alerts, b.findings, b.history, b.geo,
-		b.settings, b.data} {
+	for _, pg := range sitePages {
+		b.nav = append(b.nav, navItem{Name: pg.name, Path: pg.path})
+	}
+	for _, pg := range sitePages {
+		if err := pg.build(b, pg); err != nil {
+			return err
+		}
+	}
+	for _, step := range []func() error{b.groups, b.data} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -188,12 +216,13 @@ type builder struct {
 	f    *analyze.Findings // for the overview and the findings pages
 	// groupList are the global graph's groups, computed once.
 	groupList []Group
+	nav       []navItem // sitePages
 }
 
 // newPage starts the view of a page at path (e.g. "nodes/x.html").
 func (b *builder) newPage(path, title string) *page {
 	p := &page{Title: title, Root: strings.Repeat("../", strings.Count(path, "/")), M: b.m, AsOf: b.asOf()}
-	for _, n := range navPages {
+	for _, n := range b.nav {
 		n.Current = n.Path == path
 		p.Nav = append(p.Nav, n)
 	}
@@ -266,8 +295,8 @@ type stateCount struct {
 	Count int
 }
 
-func (b *builder) overview() error {
-	p := &overviewPage{page: b.newPage("index.html", "Overview"), F: b.f, Groups: b.groupList}
+func (b *builder) overview(pg sitePage) error {
+	p := &overviewPage{page: b.top(pg), F: b.f, Groups: b.groupList}
 	p.Graph = b.inlineSVG("graphs/global")
 	counts := map[string]int{}
 	for _, a := range b.m.Alerts {
@@ -290,7 +319,7 @@ func (b *builder) overview() error {
 			p.SourceProblems = append(p.SourceProblems, s)
 		}
 	}
-	return b.render("index.html", "index", p)
+	return b.render(pg.path, pg.tmpl, p)
 }
 
 type nodePage struct {
@@ -310,8 +339,8 @@ func (p *nodePage) ChecksFor(process string) []string {
 	return out
 }
 
-func (b *builder) nodes() error {
-	if err := b.render("nodes.html", "nodes", b.newPage("nodes.html", "Nodes")); err != nil {
+func (b *builder) nodes(pg sitePage) error {
+	if err := b.plain(pg); err != nil {
 		return err
 	}
 	for _, n := range b.m.Nodes {
@@ -348,10 +377,10 @@ type processPage struct {
 	P *analyze.Process
 }
 
-func (b *builder) services() error {
-	p := b.newPage("services.html", "Services")
+func (b *builder) services(pg sitePage) error {
+	p := b.top(pg)
 	p.Graph = b.inlineSVG("graphs/services")
-	if err := b.render("services.html", "services", p); err != nil {
+	if err := b.render(pg.path, pg.tmpl, p); err != nil {
 		return err
 	}
 	for _, pr := range b.m.Processes {
@@ -363,18 +392,6 @@ func (b *builder) services() error {
 		}
 	}
 	return nil
-}
-
-func (b *builder) alerts() error {
-	return b.render("alerts.html", "alerts", b.newPage("alerts.html", "Alerts"))
-}
-
-func (b *builder) geo() error {
-	return b.render("geo.html", "geo", b.newPage("geo.html", "Geo"))
-}
-
-func (b *builder) settings() error {
-	return b.render("settings.html", "settings", b.newPage("settings.html", "Settings"))
 }
 
 // note renders notes/<kind>/<name>.md, if there is one (see readNote).

@@ -14,12 +14,9 @@ type findingsPage struct {
 	F *analyze.Findings
 }
 
-func (b *builder) findings() error {
-	f := b.f
-	if err := b.render("unused.html", "unused", &findingsPage{b.newPage("unused.html", "Unused & stale"), f}); err != nil {
-		return err
-	}
-	return b.render("problems.html", "problems", &findingsPage{b.newPage("problems.html", "Problems"), f})
+// findings builds the pages of the findings: unused & stale, problems.
+func (b *builder) findings(pg sitePage) error {
+	return b.render(pg.path, pg.tmpl, &findingsPage{b.top(pg), b.f})
 }
 
 type changesPage struct {
@@ -37,15 +34,17 @@ type snapshotPage struct {
 	E store.SnapshotSummary
 }
 
-// history writes changes.html, history.html and one page per snapshot.
-func (b *builder) history() error {
-	cp := &changesPage{page: b.newPage("changes.html", "Changes"), Windows: b.m.Windows}
-	if err := b.render("changes.html", "changes", cp); err != nil {
-		return err
-	}
+// changes writes changes.html: what changed in each window.
+func (b *builder) changes(pg sitePage) error {
+	return b.render(pg.path, pg.tmpl, &changesPage{page: b.top(pg), Windows: b.m.Windows})
+}
+
+// history writes history.html, one page per snapshot and the archived
+// architecture.json.
+func (b *builder) history(pg sitePage) error {
 	entries := slices.Clone(b.m.History)
 	slices.Reverse(entries)
-	if err := b.render("history.html", "history", &historyPage{b.newPage("history.html", "History"), entries}); err != nil {
+	if err := b.render(pg.path, pg.tmpl, &historyPage{b.top(pg), entries}); err != nil {
 		return err
 	}
 	for _, e := range entries {

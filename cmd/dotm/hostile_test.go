@@ -103,11 +103,13 @@ func TestHostileNamesCLI(t *testing.T) {
 	hostileStore(t, dataDir, time.Now().Unix())
 	dd := "--data-dir=" + dataDir
 
-	code, _, errOut := runCLIAll("config", "set", "user_node_aliases",
+	code, out, errOut := runCLIAll("config", "set", "user_node_aliases",
 		`{"\u001b]0;owned\u0007mon":"web01","bidi\u202eevil":"db01"}`, dd)
 	if code != 0 {
 		t.Fatalf("config set: exit %d: %s", code, errOut)
 	}
+	checkInert(t, "dotm config set stdout", out)
+	checkInert(t, "dotm config set stderr", errOut)
 	commands := [][]string{
 		{"nodes", "list"}, {"nodes", "show", "web01"}, {"nodes", "show", "db01"}, {"config", "list"},
 		{"config", "get", "user_node_aliases"}, {"config", "export"},
