@@ -11,7 +11,7 @@ func (p *Process) NodeCount() int {
 }
 
 // LiveTotals are the overview's service and connection counts, computed
-// as the history pages compute a snapshot's size (store.Architecture's
+// as the history pages compute a snapshot's size (domain.Architecture's
 // Totals): what the nodes' last successful fetch showed, each connection
 // between two nodes once.
 func (m *Model) LiveTotals() (services, connections int) {

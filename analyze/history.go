@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -41,7 +42,7 @@ func LoadHistory(ctx context.Context, st *store.Store, m *Model) (bad []error, e
 				bad = append(bad, err)
 			}
 			if found {
-				win.Since, win.Exact, win.Changes = base, exact, store.Diff(base, now)
+				win.Since, win.Exact, win.Changes = base, exact, domain.Diff(base, now)
 			}
 		}
 		m.Windows = append(m.Windows, win)
@@ -51,7 +52,7 @@ func LoadHistory(ctx context.Context, st *store.Store, m *Model) (bad []error, e
 
 // Architecture is m's current architecture as archived in git: no time.
 // It is computed once; callers must not change it.
-func (m *Model) Architecture() *store.Architecture {
+func (m *Model) Architecture() *domain.Architecture {
 	m.archOnce.Do(func() { m.arch = m.Current.Architecture(0) })
 	return m.arch
 }
@@ -74,7 +75,7 @@ func baseline(history []store.SnapshotSummary, t int64) (ts int64, exact, ok boo
 // Window is a "changes in the last …" section of the Changes page.
 type Window struct {
 	Name    string
-	Since   *store.Architecture // the baseline, nil without history
-	Exact   bool                // the baseline is as old as the window
-	Changes *store.Changes
+	Since   *domain.Architecture // the baseline, nil without history
+	Exact   bool                 // the baseline is as old as the window
+	Changes *domain.Changes
 }

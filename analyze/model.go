@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/impact"
 	"github.com/lwindolf/dotm/store"
 )
@@ -37,7 +38,7 @@ type Model struct {
 	Windows []Window
 
 	archOnce sync.Once
-	arch     *store.Architecture
+	arch     *domain.Architecture
 	// GeoTypes are the geoip database types AddGeo used (nil: no geo
 	// data); Endpoints are the external addresses nodes talk to, sorted
 	// by IP, node, port.
@@ -152,7 +153,7 @@ func (m *Model) attach(services []store.Service, conns []store.Connection, check
 			procs[sv.Process] = p
 		}
 		p.Services = append(p.Services, sv)
-		p.Worst = store.WorstOf(p.Worst, sv.AlertStatus)
+		p.Worst = domain.WorstOf(p.Worst, sv.AlertStatus)
 	}
 	for _, c := range conns {
 		if n := m.byName[c.Node]; n != nil && !m.Hidden(c.LastSeen, "Connections") {
@@ -165,9 +166,9 @@ func (m *Model) attach(services []store.Service, conns []store.Connection, check
 			continue
 		}
 		n.Checks, n.Monitored = c, true
-		n.Worst = store.WorstOf("", c.Node.Status)
+		n.Worst = domain.WorstOf("", c.Node.Status)
 		for _, sc := range c.Services {
-			n.Worst = store.WorstOf(n.Worst, sc.Status)
+			n.Worst = domain.WorstOf(n.Worst, sc.Status)
 		}
 	}
 	for _, p := range procs {
@@ -202,7 +203,7 @@ func (m *Model) alerts() {
 		}
 	}
 	slices.SortStableFunc(m.Alerts, func(a, b Alert) int {
-		return cmp.Or(cmp.Compare(store.Severity(b.Status), store.Severity(a.Status)), strings.Compare(a.Node, b.Node),
+		return cmp.Or(cmp.Compare(domain.Severity(b.Status), domain.Severity(a.Status)), strings.Compare(a.Node, b.Node),
 			strings.Compare(a.Check, b.Check))
 	})
 }

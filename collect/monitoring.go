@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/monitor"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
 // Worse reports whether state a is worse than b.
-func Worse(a, b string) bool { return store.Severity(a) > store.Severity(b) }
+func Worse(a, b string) bool { return domain.Severity(a) > domain.Severity(b) }
 
 // SourceResult is how one monitoring source fared in a run.
 type SourceResult struct {
@@ -198,7 +199,7 @@ func hits(check string, rules []store.MappingRule, services []store.Service) []s
 // service's alert_status. Where no check maps any more the status is
 // cleared, but for nodes monitoring did not mention only when every source
 // answered: a source that failed keeps its old alerts until they expire.
-func writeMonitoring(ctx context.Context, st *store.Store, mapped map[string]*nodeChecks,
+func writeMonitoring(ctx context.Context, st checkWriter, mapped map[string]*nodeChecks,
 	services map[string][]store.Service, ttl time.Duration, allAnswered bool) error {
 	for _, node := range slices.Sorted(maps.Keys(mapped)) {
 		nc := mapped[node]

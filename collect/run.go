@@ -409,7 +409,7 @@ func fetchOne(ctx context.Context, n store.Node, conf *store.Conf, o Options) (*
 // write aggregates and stores every fetched node, records the failures,
 // and updates the resolver. It returns every node's services and
 // connections as the store holds them afterwards.
-func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[string]*netinfo.Host,
+func write(ctx context.Context, st nodeWriter, conf *store.Conf, hosts map[string]*netinfo.Host,
 	failed []Failure, tm runTimes) (map[string]prior, error) {
 	services, err := st.Services(ctx, "")
 	if err != nil {

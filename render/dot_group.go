@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -115,7 +116,7 @@ func remoteShape(m *analyze.Model, id, key string, b *box) dotNode {
 	worst := ""
 	for _, name := range b.members {
 		if n := m.Node(name); n != nil && name != store.Internet {
-			worst = store.WorstOf(worst, n.Worst)
+			worst = domain.WorstOf(worst, n.Worst)
 		}
 	}
 	title := b.members[0]

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -35,7 +36,7 @@ func colours(state string) palette {
 
 // bad reports whether a state is drawn as a problem (thick double border),
 // so that it shows without colour too.
-func bad(state string) bool { return store.Severity(state) > 0 }
+func bad(state string) bool { return domain.Severity(state) > 0 }
 
 // styleOf is the style attribute of a filled shape, dashed when old.
 func styleOf(base string, old bool) string {

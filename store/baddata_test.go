@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/redistest"
 )
 
@@ -183,7 +184,7 @@ func TestHostileBadSnapshot(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		for _, ts := range []int64{100, 200, 300} {
-			a := &Architecture{Version: ArchitectureVersion, Time: ts, Nodes: []string{"web01"}}
+			a := &domain.Architecture{Version: domain.ArchitectureVersion, Time: ts, Nodes: []string{"web01"}}
 			if err := s.SaveSnapshot(ctx, a, 0); err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lwindolf/dotm/domain"
 )
 
 // The embedded store's own promises: it persists across processes, honours
@@ -68,8 +70,8 @@ func TestEmbeddedKeepsBinaryValues(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := mustOpen(t, dir)
-	a := &Architecture{Version: ArchitectureVersion, Time: 1795000000, Nodes: []string{"web01"},
-		Services: []ArchService{{Node: "web01", Port: 80, Process: "nginx"}}}
+	a := &domain.Architecture{Version: domain.ArchitectureVersion, Time: 1795000000, Nodes: []string{"web01"},
+		Services: []domain.ArchService{{Node: "web01", Port: 80, Process: "nginx"}}}
 	if err := s.SaveSnapshot(ctx, a, time.Hour); err != nil {
 		t.Fatal(err)
 	}

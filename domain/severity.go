@@ -1,4 +1,4 @@
-package store
+package domain
 
 // Severity ranks monitoring states from harmless (OK, UP, unknown words)
 // to worst, so a service can keep the worst state of its checks:
