@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -33,7 +34,7 @@ type Coverage struct {
 
 // CoverageOf computes coverage from nodes, their services, the stored
 // checks (by node) and the service_mapping rules.
-func CoverageOf(nodes []string, services []store.Service, checks map[string]store.Checks, rules []store.MappingRule) *Coverage {
+func CoverageOf(nodes []string, services []store.Service, checks map[string]store.Checks, rules []domain.MappingRule) *Coverage {
 	c := &Coverage{}
 	for _, n := range nodes {
 		if _, ok := checks[n]; !ok {
@@ -70,6 +71,6 @@ func CoverageOf(nodes []string, services []store.Service, checks map[string]stor
 
 // forService tells whether a check's name says it is meant for a service:
 // some rule's check regex matches it.
-func forService(check string, rules []store.MappingRule) bool {
-	return slices.ContainsFunc(rules, func(r store.MappingRule) bool { return r.Check.MatchString(check) })
+func forService(check string, rules []domain.MappingRule) bool {
+	return slices.ContainsFunc(rules, func(r domain.MappingRule) bool { return r.Check.MatchString(check) })
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -24,7 +25,7 @@ func TestCoverageOf(t *testing.T) {
 		}},
 		"db01": {Services: []store.ServiceCheck{{Node: "db01", Service: "MySQL connections", Mapping: "mysqld"}}},
 	}
-	rules := []store.MappingRule{
+	rules := []domain.MappingRule{
 		{Check: regexp.MustCompile("(?i)http"), Process: regexp.MustCompile("(?i)nginx")},
 		{Check: regexp.MustCompile("(?i)redis"), Process: regexp.MustCompile("(?i)redis")},
 		{Check: regexp.MustCompile("(?i)mysql"), Process: regexp.MustCompile("(?i)mysqld")},

@@ -19,7 +19,7 @@ import (
 type Model struct {
 	// Now is the time the model describes (--now, or the clock).
 	Now      int64
-	Conf     *store.Conf
+	Conf     *domain.Conf
 	Settings []store.SettingValue
 	State    store.State
 	Nodes    []*Node // sorted by name

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -15,9 +16,9 @@ import (
 // dependency graph and alerts are computed. The nodes are copied; a
 // service's or connection's Node field is set to its node's name.
 // Coverage is left empty; a nil conf is the default configuration.
-func NewModel(now int64, conf *store.Conf, nodes []*Node) *Model {
+func NewModel(now int64, conf *domain.Conf, nodes []*Node) *Model {
 	if conf == nil {
-		conf = store.DefaultConf()
+		conf = domain.DefaultConf()
 	}
 	m := &Model{Now: now, Conf: conf, byName: map[string]*Node{}}
 	cur := &store.Current{Checks: map[string]store.Checks{}}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/netinfo"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -271,7 +272,7 @@ func runTask(ctx context.Context, st TaskStore, t store.Task, o WorkerOptions) (
 		return nil, fmt.Errorf("worker %s cannot run task %q with %d arguments; only %q with a node name", o.Name, t.Fn, len(t.Args), TaskFetch)
 	}
 	name, _ := t.Args[0].(string)
-	if err := store.ValidateNodeName(name); err != nil {
+	if err := domain.ValidateNodeName(name); err != nil {
 		return nil, err
 	}
 	conf, err := st.LoadConf(ctx)

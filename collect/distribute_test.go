@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
@@ -152,7 +153,7 @@ func TestDistributedCollectSurvivesKilledWorker(t *testing.T) {
 func TestDistributedCollectWithoutWorkers(t *testing.T) {
 	ctx := context.Background()
 	_, s := startRedisStore(t)
-	if _, err := s.AddNodes(ctx, []store.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
+	if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := Run(ctx, s, Options{Distribute: true, TaskTimeout: time.Second})

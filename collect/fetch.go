@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/netinfo"
-	"github.com/lwindolf/dotm/store"
+	"github.com/lwindolf/dotm/domain"
 )
 
 // MaxOutput caps what one host may send: a host with 10,000 sockets sends
@@ -29,7 +29,7 @@ type Target struct {
 	Address string
 	// Method is agent, ssh or local.
 	Method string
-	Conf   *store.Conf
+	Conf   *domain.Conf
 }
 
 // host is the address to connect to, with defPort when none is given.
@@ -47,11 +47,11 @@ func (t Target) hostPort(defPort int) string {
 // FetchFunc fetches one host's sockets and interfaces.
 type FetchFunc func(ctx context.Context, t Target) (*netinfo.Host, error)
 
-// fetchers are the fetch methods by name, one for each of store.Methods.
+// fetchers are the fetch methods by name, one for each of domain.Methods.
 var fetchers = map[string]FetchFunc{
-	store.MethodAgent: FetchAgent,
-	store.MethodSSH:   FetchSSH,
-	store.MethodLocal: FetchLocal,
+	domain.MethodAgent: FetchAgent,
+	domain.MethodSSH:   FetchSSH,
+	domain.MethodLocal: FetchLocal,
 }
 
 // Fetchers are the fetch methods by name; the map is the caller's.

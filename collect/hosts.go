@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/lwindolf/dotm/store"
+	"github.com/lwindolf/dotm/domain"
 )
 
 // Host discovery for "dotm nodes suggest": the system's hosts database.
@@ -24,7 +24,7 @@ type HostEntry struct {
 }
 
 // Suggest picks the hosts database entries worth adding as nodes.
-func Suggest(hosts []HostEntry, known []string, resolver map[string]string, conf *store.Conf) []HostEntry {
+func Suggest(hosts []HostEntry, known []string, resolver map[string]string, conf *domain.Conf) []HostEntry {
 	var out []HostEntry
 	seen := map[string]bool{}
 	for _, h := range hosts {
@@ -34,7 +34,7 @@ func Suggest(hosts []HostEntry, known []string, resolver map[string]string, conf
 		if slices.ContainsFunc(h.Names, func(n string) bool { return slices.Contains(known, n) || seen[n] }) {
 			continue
 		}
-		if store.ValidateNodeName(h.Names[0]) != nil {
+		if domain.ValidateNodeName(h.Names[0]) != nil {
 			continue
 		}
 		seen[h.Names[0]] = true

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lwindolf/dotm/store"
+	"github.com/lwindolf/dotm/domain"
 )
 
 func TestSuggest(t *testing.T) {
@@ -21,7 +21,7 @@ func TestSuggest(t *testing.T) {
 fd00::9         v6host
 not-an-ip       x
 `))
-	conf := &store.Conf{InternalNets: append(store.PrivateNets(),
+	conf := &domain.Conf{InternalNets: append(domain.PrivateNets(),
 		mustPrefix(t, "100.64.0.0/10"))}
 	got := Suggest(hosts, []string{"db01", "web01"}, map[string]string{"10.0.0.7": "app-one"}, conf)
 	var names []string

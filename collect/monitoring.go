@@ -118,7 +118,7 @@ type nodeChecks struct {
 // services by service_mapping: a check whose name matches a rule's check
 // regex hits every service of its node whose process matches the rule's
 // process regex.
-func mapChecks(st *monitor.State, conf *store.Conf, services map[string][]store.Service, namer *nodeNamer,
+func mapChecks(st *monitor.State, conf *domain.Conf, services map[string][]store.Service, namer *nodeNamer,
 	useAliases bool) (map[string]*nodeChecks, []string) {
 	var unknown []string
 	out := map[string]*nodeChecks{}
@@ -181,7 +181,7 @@ func mapChecks(st *monitor.State, conf *store.Conf, services map[string][]store.
 }
 
 // hits returns the services of a node that a check concerns.
-func hits(check string, rules []store.MappingRule, services []store.Service) []store.Service {
+func hits(check string, rules []domain.MappingRule, services []store.Service) []store.Service {
 	var out []store.Service
 	for _, sv := range services {
 		for _, r := range rules {

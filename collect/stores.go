@@ -30,7 +30,7 @@ type checkWriter interface {
 
 // snapshotStore is what taking a history snapshot needs.
 type snapshotStore interface {
-	LoadConf(ctx context.Context) (*store.Conf, error)
+	LoadConf(ctx context.Context) (*domain.Conf, error)
 	State(ctx context.Context) (store.State, error)
 	AllChecks(ctx context.Context, nodes []string) (map[string]store.Checks, error)
 	SaveSnapshot(ctx context.Context, a *domain.Architecture, ttl time.Duration) error
@@ -40,7 +40,7 @@ type snapshotStore interface {
 // TaskStore is the queue of collection tasks that collect --distribute
 // fills and workers take from.
 type TaskStore interface {
-	LoadConf(ctx context.Context) (*store.Conf, error)
+	LoadConf(ctx context.Context) (*domain.Conf, error)
 	Enqueue(ctx context.Context, tasks []store.Task, ttl time.Duration) error
 	QueuedTasks(ctx context.Context) (map[string]bool, error)
 	RemoveTasks(ctx context.Context, tasks []store.Task) error

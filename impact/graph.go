@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -199,7 +200,7 @@ func (g *Graph) Impact(node, port string) []Dependent {
 
 // isNode tells node names from remotes that are not nodes.
 func isNode(remote string) bool {
-	if remote == store.Internet {
+	if remote == domain.Internet {
 		return false
 	}
 	_, err := netip.ParseAddr(remote)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -31,7 +32,7 @@ func TestImpact(t *testing.T) {
 		in("app01", "8080", "web01"), out("web01", "nginx", "8080", "app01"),
 		out("web01", "nginx", "8080", "app02"), out("web02", "nginx", "8080", "app02"),
 		out("lb01", "haproxy", "80", "web01"), out("lb01", "haproxy", "80", "web02"),
-		in("lb01", "443", store.Internet),
+		in("lb01", "443", domain.Internet),
 		in("app01", "8080", "10.9.9.9"), // an unknown internal client: listed, not followed
 		// The monitoring server scrapes every exporter and serves grafana
 		// to web01's admins: no service failure but an exporter's reaches it.
@@ -81,7 +82,7 @@ func TestImpact(t *testing.T) {
 	if ex := g.Impact("web01", "9100"); fmt.Sprint(ex) != "[{mon01 1 web01 [9100] prometheus [web01 node_exporter:9100]}]" {
 		t.Errorf("impact of web01 node_exporter = %v", ex)
 	}
-	if got := g.Impact("lb01", "443"); len(got) != 1 || got[0].Node != store.Internet {
+	if got := g.Impact("lb01", "443"); len(got) != 1 || got[0].Node != domain.Internet {
 		t.Errorf("impact of lb01 = %v", got)
 	}
 }

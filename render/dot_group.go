@@ -37,8 +37,8 @@ func hostGroup(name string) string {
 // remoteGroup groups a remote that is no node: the Internet stays itself,
 // an IP goes into its /24 (IPv6: /64).
 func remoteGroup(remote string) (string, bool) {
-	if remote == store.Internet {
-		return store.Internet, true
+	if remote == domain.Internet {
+		return domain.Internet, true
 	}
 	ip, err := netip.ParseAddr(remote)
 	if err != nil {
@@ -115,7 +115,7 @@ func (g grouper) boxes(names []string) (keys []string, byKey map[string]*box) {
 func remoteShape(m *analyze.Model, id, key string, b *box) dotNode {
 	worst := ""
 	for _, name := range b.members {
-		if n := m.Node(name); n != nil && name != store.Internet {
+		if n := m.Node(name); n != nil && name != domain.Internet {
 			worst = domain.WorstOf(worst, n.Worst)
 		}
 	}
@@ -124,7 +124,7 @@ func remoteShape(m *analyze.Model, id, key string, b *box) dotNode {
 		title = cut(key, maxLabel-8) + fmt.Sprintf(" ×%d", len(b.members))
 	}
 	a := append([]kv{{"label", label(title, worst)}}, stateAttrs(worst, false)...)
-	if key == store.Internet {
+	if key == domain.Internet {
 		a = append(a, kv{"shape", "ellipse"})
 	}
 	return dotNode{id: id, attrs: a}

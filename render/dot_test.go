@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/render/layout"
 	"github.com/lwindolf/dotm/store"
 )
@@ -18,7 +19,7 @@ import (
 const testNow = 1_700_000_000
 
 // testConf is the default configuration.
-func testConf() *store.Conf { return store.DefaultConf() }
+func testConf() *domain.Conf { return domain.DefaultConf() }
 
 // svc is a fresh service.
 func svc(port int, process, status string) store.Service {
@@ -48,7 +49,7 @@ func testNodes() []*analyze.Node {
 	oldConn.LastSeen = testNow - 2*86400
 	return []*analyze.Node{
 		{Node: store.Node{Name: "lb01"}, Services: []store.Service{svc(443, "haproxy", "OK")},
-			Connections: []store.Connection{in("443", store.Internet, "haproxy"), out("80", "web01", "haproxy"), out("80", "web02", "haproxy")},
+			Connections: []store.Connection{in("443", domain.Internet, "haproxy"), out("80", "web01", "haproxy"), out("80", "web02", "haproxy")},
 			Monitored:   true, Checks: mon("OK")},
 		{Node: store.Node{Name: "web01"}, Services: []store.Service{svc(80, "nginx", "")},
 			Connections: []store.Connection{in("80", "lb01", "nginx"), out("8080", "app01", "nginx")}},
@@ -189,13 +190,13 @@ func TestGroupOf(t *testing.T) {
 }
 
 // bigFleet is n web nodes and n db nodes, each web using one db.
-func bigFleet(n int, domain string) []*analyze.Node {
+func bigFleet(n int, suffix string) []*analyze.Node {
 	var nodes []*analyze.Node
 	for i := range n {
-		web, db := fmt.Sprintf("web%02d%s", i, domain), fmt.Sprintf("db%02d%s", i, domain)
+		web, db := fmt.Sprintf("web%02d%s", i, suffix), fmt.Sprintf("db%02d%s", i, suffix)
 		nodes = append(nodes,
 			&analyze.Node{Node: store.Node{Name: web}, Services: []store.Service{svc(80, "nginx", "")},
-				Connections: []store.Connection{out("5432", db, "php"), in("80", store.Internet, "nginx")}},
+				Connections: []store.Connection{out("5432", db, "php"), in("80", domain.Internet, "nginx")}},
 			&analyze.Node{Node: store.Node{Name: db}, Services: []store.Service{svc(5432, "postgres", "")},
 				Connections: []store.Connection{in("5432", web, "postgres")}})
 	}
@@ -204,17 +205,17 @@ func bigFleet(n int, domain string) []*analyze.Node {
 }
 
 func TestGlobalDOTGrouped(t *testing.T) {
-	for _, domain := range []string{"", ".example.com"} {
-		m := analyze.NewModel(testNow, testConf(), bigFleet(30, domain))
+	for _, suffix := range []string{"", ".example.com"} {
+		m := analyze.NewModel(testNow, testConf(), bigFleet(30, suffix))
 		g := string(GlobalDOT(m))
 		for _, want := range []string{`n0 [label="Internet"`, `n1 [label="db ×30"`, `n2 [label="web ×30"`,
 			`n0 -> n2 [label="80"]`, `n2 -> n1 [label="5432"]`} {
 			if !strings.Contains(g, want) {
-				t.Errorf("grouped fleet (domain %q) lacks %s:\n%s", domain, want, g)
+				t.Errorf("grouped fleet (domain %q) lacks %s:\n%s", suffix, want, g)
 			}
 		}
 		if strings.Count(g, "label=") != 5 {
-			t.Errorf("grouped fleet (domain %q) draws more than 3 boxes and 2 arrows:\n%s", domain, g)
+			t.Errorf("grouped fleet (domain %q) draws more than 3 boxes and 2 arrows:\n%s", suffix, g)
 		}
 	}
 	// up to maxDrawn boxes, each node is drawn on its own

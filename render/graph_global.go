@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -189,7 +190,7 @@ func LegendDOT() []byte {
 		dotNode{"l6", append([]kv{{"label", "client"}}, stateAttrs("", false)...)},
 		dotNode{"l7", append([]kv{{"label", "service, old\n(not seen lately)"}}, stateAttrs("", true)...)},
 		dotNode{"l8", append([]kv{{"label", "service"}}, stateAttrs("", false)...)},
-		dotNode{"l9", []kv{{"label", store.Internet}, {"shape", "ellipse"}}},
+		dotNode{"l9", []kv{{"label", domain.Internet}, {"shape", "ellipse"}}},
 	)
 	for i := range len(states) - 1 { // one row of states
 		d.edges = append(d.edges, dotEdge{states[i].id, states[i+1].id, []kv{{"style", "invis"}}})

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -92,7 +93,7 @@ func (f serviceFacts) connection(m *analyze.Model, n *analyze.Node, c store.Conn
 	case c.Direction == store.Out:
 		f.runs(vProcessPfx+c.Process, n.Name)
 		server := vInternetOut
-		if c.Remote != store.Internet {
+		if c.Remote != domain.Internet {
 			server = serverOf(m.Node(c.Remote), c.Port, "")
 		}
 		f.ls.add(pair{vProcessPfx + c.Process, server}, c.Port, c.LastSeen)
@@ -129,7 +130,7 @@ func serverOf(n *analyze.Node, port, fallback string) string {
 func clientsOf(m *analyze.Model, remote string) []string {
 	rn := m.Node(remote)
 	switch {
-	case remote == store.Internet:
+	case remote == domain.Internet:
 		return []string{vInternetIn}
 	case rn == nil:
 		return []string{vOtherIn}
@@ -151,7 +152,7 @@ func vertexShape(m *analyze.Model, id, key string, nodes int) dotNode {
 	case key == vInternetIn:
 		return dotNode{id, []kv{{"label", "Internet (clients)"}, {"shape", "ellipse"}}}
 	case key == vInternetOut:
-		return dotNode{id, []kv{{"label", store.Internet}, {"shape", "ellipse"}}}
+		return dotNode{id, []kv{{"label", domain.Internet}, {"shape", "ellipse"}}}
 	case key == vOtherIn:
 		return dotNode{id, []kv{{"label", "other hosts (clients)"}}}
 	case strings.HasPrefix(key, vUnknownPfx):

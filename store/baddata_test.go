@@ -37,7 +37,7 @@ var badKeys = map[string]string{
 func plantBadData(t *testing.T, s *Store) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := s.AddNodes(ctx, []NodeSpec{{Name: "web01"}, {Name: "db01"}, {Name: "app01"}}); err != nil {
+	if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "web01"}, {Name: "db01"}, {Name: "app01"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"web01", "db01", "app01"} {

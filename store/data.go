@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -240,7 +241,7 @@ type NodeData struct {
 // transaction as the write.
 func (s *Store) WriteNodeData(ctx context.Context, d NodeData) error {
 	name := d.Node.Name
-	if err := ValidateNodeName(name); err != nil {
+	if err := domain.ValidateNodeName(name); err != nil {
 		return err
 	}
 	clock := time.Now().Unix()
@@ -328,7 +329,7 @@ func (s *Store) services(ctx context.Context, node string) ([]Service, []Problem
 			continue // deleted since the scan, or of another type (in bad)
 		}
 		n, port, ok := splitKey(strings.TrimPrefix(k, keySvcPfx))
-		p, err := ParsePort(port)
+		p, err := domain.ParsePort(port)
 		if !ok || err != nil {
 			bad = append(bad, Problem{Key: k, Err: errors.New("not of the form dotm::services::<node>::<port>")})
 			continue

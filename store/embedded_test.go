@@ -24,7 +24,7 @@ func TestEmbeddedPersists(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := mustOpen(t, dir)
-	if _, err := s.AddNodes(ctx, []NodeSpec{{Name: "x"}}); err != nil {
+	if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "x"}}); err != nil {
 		t.Fatal(err)
 	}
 	expiry := time.Now().Add(1200 * time.Millisecond)
@@ -100,7 +100,7 @@ func TestEmbeddedReadOnlyRunWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := mustOpen(t, dir)
-	s.AddNodes(ctx, []NodeSpec{{Name: "x"}})
+	s.AddNodes(ctx, []domain.NodeSpec{{Name: "x"}})
 	s.Close()
 	path := filepath.Join(dir, dataFile)
 	// A modification time in the past: any rewrite moves it to now.

@@ -1,7 +1,8 @@
 // Package store is dotm's data contract in Redis: the one package that
 // knows the key names, with typed reads and writes for nodes, services,
 // connections, the resolver, monitoring checks, settings, state, the task
-// queue and history.
+// queue and history. What the records mean (architecture, settings, node
+// specs) is package domain.
 //
 // A Store talks to a Redis server (single, Cluster or Sentinel) or, when no
 // server is given, to an embedded store kept in a local data directory.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/impact"
 	"github.com/lwindolf/dotm/internal/plugin"
 	"github.com/lwindolf/dotm/store"
@@ -263,7 +264,7 @@ func checkNode(ctx context.Context, s *store.Store, now time.Time, node string, 
 // checkImpact counts the nodes that depend on node's service on port,
 // with the impact code of the site's alert pages.
 func checkImpact(ctx context.Context, s *store.Store, node, port string, th plugin.Thresholds) (*plugin.Result, error) {
-	p, err := store.ParsePort(port)
+	p, err := domain.ParsePort(port)
 	if err != nil {
 		return unknown("--service %q: %v", port, err), nil
 	}

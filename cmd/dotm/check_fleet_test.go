@@ -16,6 +16,7 @@ import (
 	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
 )
@@ -40,11 +41,11 @@ func collectedFleet(tb testing.TB, n int, port uint16) (*redistest.Server, *simf
 	}
 	// Unused after aging too (the default asks for days), so that the
 	// two rounds an hour apart give unused services.
-	unused, err := store.Lookup("unused")
+	unused, err := domain.Lookup("unused")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := st.SetSetting(ctx, unused, store.Value{Hash: map[string]string{"Services": "0"}}); err != nil {
+	if err := st.SetSetting(ctx, unused, domain.Value{Hash: map[string]string{"Services": "0"}}); err != nil {
 		tb.Fatal(err)
 	}
 	statusDat := filepath.Join(tb.TempDir(), "status.dat")

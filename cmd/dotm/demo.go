@@ -12,6 +12,7 @@ import (
 
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/render/layout"
 	"github.com/lwindolf/dotm/store"
@@ -70,9 +71,9 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 	defer st.Close()
 	// The demo's history is three hours long: a service counts as unused
 	// after aging, not after the days the unused setting asks by default.
-	unused, err := store.Lookup("unused")
+	unused, err := domain.Lookup("unused")
 	if err == nil {
-		err = st.SetSetting(ctx, unused, store.Value{Hash: map[string]string{"Services": "0"}})
+		err = st.SetSetting(ctx, unused, domain.Value{Hash: map[string]string{"Services": "0"}})
 	}
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -33,7 +34,7 @@ func hostileStore(t *testing.T, dataDir string, now int64) {
 	ctx := context.Background()
 	st := openEmbedded(t, dataDir)
 	defer st.Close()
-	if _, err := st.AddNodes(ctx, []store.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
+	if _, err := st.AddNodes(ctx, []domain.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
 		t.Fatal(err)
 	}
 	d := store.NodeData{Node: store.Node{Name: "web01", LastFetch: now, FetchStatus: "OK", IPs: []string{"10.0.0.1"}}}

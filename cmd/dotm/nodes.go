@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/textsafe"
 	"github.com/lwindolf/dotm/store"
 	"github.com/spf13/pflag"
@@ -56,12 +57,12 @@ func nodesAdd(ctx context.Context, e *env, args []string, method string) error {
 	if len(args) == 0 {
 		return usagef("dotm nodes add", "give at least one NAME[=HOST[:PORT]]")
 	}
-	if err := store.ValidateMethod(method); err != nil {
+	if err := domain.ValidateMethod(method); err != nil {
 		return usagef("dotm nodes add", "--method: %v", err)
 	}
-	specs := make([]store.NodeSpec, len(args))
+	specs := make([]domain.NodeSpec, len(args))
 	for i, a := range args {
-		sp, err := store.ParseNodeSpec(a)
+		sp, err := domain.ParseNodeSpec(a)
 		if err != nil {
 			return usagef("dotm nodes add", "%v", err)
 		}
@@ -71,7 +72,7 @@ func nodesAdd(ctx context.Context, e *env, args []string, method string) error {
 	return e.addNodes(ctx, specs)
 }
 
-func (e *env) addNodes(ctx context.Context, specs []store.NodeSpec) error {
+func (e *env) addNodes(ctx context.Context, specs []domain.NodeSpec) error {
 	return e.withStore(ctx, func(s *store.Store) error {
 		added, err := s.AddNodes(ctx, specs)
 		if err != nil {
@@ -209,8 +210,8 @@ func nodesImport(ctx context.Context, e *env, args []string) error {
 }
 
 // parseNodeList reads lines of NAME [HOST[:PORT]], checking all of them.
-func parseNodeList(r io.Reader, name string) ([]store.NodeSpec, error) {
-	var specs []store.NodeSpec
+func parseNodeList(r io.Reader, name string) ([]domain.NodeSpec, error) {
+	var specs []domain.NodeSpec
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line, _, _ := strings.Cut(sc.Text(), "#")
@@ -225,7 +226,7 @@ func parseNodeList(r io.Reader, name string) ([]store.NodeSpec, error) {
 		if len(f) == 2 {
 			arg += "=" + f[1]
 		}
-		sp, err := store.ParseNodeSpec(arg)
+		sp, err := domain.ParseNodeSpec(arg)
 		if err != nil {
 			return nil, fmt.Errorf("%s line %d: %w", name, n, err)
 		}

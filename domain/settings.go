@@ -1,4 +1,4 @@
-package store
+package domain
 
 import (
 	"encoding/json"
@@ -249,7 +249,7 @@ func (s *Setting) JSON(v Value, mask bool) ([]byte, error) {
 			}
 		case FieldURL:
 			if mask {
-				out[k] = redactURL(str)
+				out[k] = RedactURL(str)
 			}
 		}
 	}
