@@ -357,29 +357,8 @@ func TestDOTHostile(t *testing.T) {
 			t.Errorf("%s: control characters or bad UTF-8 in DOT", name)
 		}
 	}
-	l := &layout.Layouter{Engine: layout.EngineEmbedded}
-	svgs, err := l.LayoutAll(context.Background(), jobs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, svg := range svgs {
-		checkInertSVG(t, name, svg)
-	}
-	if !bytes.Contains(svgs["node "+hostile[0]], []byte("&lt;script&gt;alert(1)&lt;/script&gt;")) {
-		t.Errorf("the script name is not shown as text:\n%s", svgs["node "+hostile[0]])
-	}
-}
-
-// checkInertSVG checks that an SVG holds no markup from the names in it.
-func checkInertSVG(t *testing.T, name string, svg []byte) {
-	t.Helper()
-	low := bytes.ToLower(svg)
-	for _, bad := range []string{"<script", "<foreignobject", "javascript:", " onload=", "<a "} {
-		if bytes.Contains(low, []byte(bad)) {
-			t.Errorf("%s: SVG contains %q", name, bad)
-		}
-	}
-	// A truncated SVG is the layouter's to refuse (render/layout).
+	// render/layout lays these graphs out (its testdata/hostile, kept
+	// current by TestLayoutFixtures) and checks the SVGs are inert.
 }
 
 // TestEmptyModel: a fleet without nodes still gives graphs that lay out.
@@ -389,8 +368,8 @@ func TestEmptyModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, svg := range svgs {
-		checkInertSVG(t, name, svg)
+	if len(svgs) != len(allDOT(m)) {
+		t.Errorf("%d of %d graphs laid out", len(svgs), len(allDOT(m)))
 	}
 }
 

@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/lwindolf/dotm/analyze"
 )
-
-var update = flag.Bool("update", false, "rewrite the DOT fixtures of render/layout/testdata")
 
 // TestLayoutFixtures: render/layout's tests lay out the graphs this
 // package draws of the test fleets; their DOT files in

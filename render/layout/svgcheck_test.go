@@ -3,6 +3,8 @@ package layout
 import (
 	"bytes"
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,6 +94,12 @@ func TestCheckSVGLayouts(t *testing.T) {
 			if err := checkSVG(svg); err != nil {
 				t.Errorf("%s %s: %v", engine, name, err)
 			}
+			checkInertSVG(t, engine+" "+name, svg)
+		}
+		if !slices.ContainsFunc(slices.Collect(maps.Values(svgs)), func(svg []byte) bool {
+			return bytes.Contains(svg, []byte("&lt;script&gt;alert(1)&lt;/script&gt;"))
+		}) {
+			t.Errorf("%s: the script name is not shown as text", engine)
 		}
 	}
 }
