@@ -15,7 +15,7 @@ import (
 // current architecture with. What cannot be read is left out; its errors
 // are returned in bad for the caller to report, and those that name a key
 // join the store problems the Problems page lists.
-func LoadHistory(ctx context.Context, st *store.Store, m *Model) (bad []error, err error) {
+func LoadHistory(ctx context.Context, st HistoryReader, m *Model) (bad []error, err error) {
 	defer func() {
 		for _, b := range bad {
 			p := store.Problem{}

@@ -81,7 +81,7 @@ type Alert struct {
 }
 
 // Load reads the store into a Model as of now.
-func Load(ctx context.Context, st *store.Store, now time.Time) (*Model, error) {
+func Load(ctx context.Context, st Reader, now time.Time) (*Model, error) {
 	m := &Model{Now: now.Unix(), byName: map[string]*Node{}}
 	var err error
 	if m.Settings, err = st.Config(ctx); err != nil {

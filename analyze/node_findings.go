@@ -19,7 +19,7 @@ import (
 // measures its age against the newest data it still has; here only the
 // one connection is known, so the server keeps the finding.) ok is false
 // when name is not a listed node.
-func LoadNode(ctx context.Context, st *store.Store, name string, now time.Time) (m *Model, ok bool, err error) {
+func LoadNode(ctx context.Context, st NodeReader, name string, now time.Time) (m *Model, ok bool, err error) {
 	nodes, err := st.Nodes(ctx)
 	if err != nil {
 		return nil, false, err
@@ -57,7 +57,7 @@ func LoadNode(ctx context.Context, st *store.Store, name string, now time.Time) 
 
 // addClientEnds adds to cur the outgoing records that other listed nodes
 // keep of cur's incoming connections, and those nodes to cur.Nodes.
-func addClientEnds(ctx context.Context, st *store.Store, cur *store.Current, listed []string) error {
+func addClientEnds(ctx context.Context, st NodeReader, cur *store.Current, listed []string) error {
 	node := cur.Nodes[0]
 	var want []store.Connection
 	for _, c := range cur.Connections {
