@@ -9,12 +9,9 @@ import (
 	"strings"
 
 	"github.com/lwindolf/dotm/collect/netinfo"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
-
-// Internet is the remote of every connection to an address outside the
-// internal networks.
-const Internet = "Internet"
 
 // high is the port of an ephemeral client-side socket.
 const high = "high"
@@ -22,7 +19,7 @@ const high = "high"
 // fleet is what aggregation knows about the whole fleet in one run, so the
 // result does not depend on the order in which nodes were fetched.
 type fleet struct {
-	conf *store.Conf
+	conf *domain.Conf
 	// owners maps an IP to the nodes that have it. An IP with several
 	// owners (docker0's 172.17.0.1, a VIP that moved) resolves to no node.
 	owners map[netip.Addr][]string
@@ -45,7 +42,7 @@ type fleet struct {
 
 // newFleet learns IP owners and service ports from this run's hosts (by
 // node name) and what the store knew of the nodes not fetched this run.
-func newFleet(conf *store.Conf, hosts map[string]*netinfo.Host, stored map[string]string, storedPorts []int) *fleet {
+func newFleet(conf *domain.Conf, hosts map[string]*netinfo.Host, stored map[string]string, storedPorts []int) *fleet {
 	f := &fleet{conf: conf, owners: map[netip.Addr][]string{}, servicePorts: map[uint16]bool{},
 		agentPort: uint16(conf.AgentPort), ignoredNames: map[string]bool{}}
 	for n := range conf.IgnoredNames {
@@ -145,7 +142,7 @@ func (f *fleet) remote(ip netip.Addr) string {
 	if f.conf.IsInternal(ip) {
 		return ip.String()
 	}
-	return Internet
+	return domain.Internet
 }
 
 // prior is what the store held about a node before this run.
@@ -202,7 +199,7 @@ func (f *fleet) aggregate(node string, h *netinfo.Host, now int64, old prior) st
 			c.RemoteHost, c.RemotePort, c.LocalPort = c.Remote, f.portName(rp), f.portName(lp)
 		}
 		id := dirKeyOf(c)
-		if c.Remote == Internet {
+		if c.Remote == domain.Internet {
 			if remoteIPs[id] == nil {
 				remoteIPs[id] = map[netip.Addr]bool{}
 			}
@@ -265,7 +262,7 @@ func (f *fleet) merge(node string, h *netinfo.Host, now int64, services map[int]
 			if _, had := stored[twin]; conns[twin] == nil && !had {
 				// Not seen now: keep its history under the new name.
 				oc.Remote, oc.RemoteHost = better, better
-				if better == Internet {
+				if better == domain.Internet {
 					oc.RemoteIPs = ip.Unmap().String()
 				}
 				oc.FirstSeen = first[twin]

@@ -7,17 +7,18 @@ import (
 	"testing"
 
 	"github.com/lwindolf/dotm/collect/netinfo"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
 // defaultConf is the configuration with every setting at its default.
-func defaultConf(t *testing.T) *store.Conf {
+func defaultConf(t *testing.T) *domain.Conf {
 	t.Helper()
-	v := map[string]store.Value{}
-	for _, s := range store.Settings() {
+	v := map[string]domain.Value{}
+	for _, s := range domain.Settings() {
 		v[s.Name] = s.Default
 	}
-	return store.ConfFrom(v)
+	return domain.ConfFrom(v)
 }
 
 func sock(state, local, remote string, pid int, prog string) netinfo.Socket {
@@ -133,8 +134,8 @@ func TestAggregateConnections(t *testing.T) {
 		got  *store.Connection
 		want store.Connection
 	}{
-		{"visitors aggregate to Internet", conn(web, "80", Internet), store.Connection{
-			Process: "nginx", Connections: 2, Direction: store.In, RemoteHost: Internet, RemotePort: "high", LocalPort: "80",
+		{"visitors aggregate to Internet", conn(web, "80", domain.Internet), store.Connection{
+			Process: "nginx", Connections: 2, Direction: store.In, RemoteHost: domain.Internet, RemotePort: "high", LocalPort: "80",
 			RemoteIPs: "203.0.113.7,203.0.113.8"}},
 		{"web to app, IPv4 and mapped IPv6 counted together; TIME_WAIT not", conn(web, "8080", "app01"), store.Connection{
 			Process: "nginx", Connections: 2, Direction: store.Out, RemoteHost: "app01", RemotePort: "8080", LocalPort: "high"}},
@@ -147,8 +148,8 @@ func TestAggregateConnections(t *testing.T) {
 		{"loopback is one record at the client end", conn(app, "11211", "app01"), store.Connection{
 			Process: "java", Connections: 1, Direction: store.Out, RemoteHost: "app01", RemotePort: "11211",
 			LocalPort: "high", LocalService: "11211"}},
-		{"app to the Internet", conn(app, "443", Internet), store.Connection{
-			Process: "java", Connections: 1, Direction: store.Out, RemoteHost: Internet, RemotePort: "443", LocalPort: "high",
+		{"app to the Internet", conn(app, "443", domain.Internet), store.Connection{
+			Process: "java", Connections: 1, Direction: store.Out, RemoteHost: domain.Internet, RemotePort: "443", LocalPort: "high",
 			RemoteIPs: "198.51.100.20"}},
 	}
 	for _, c := range cases {
@@ -257,7 +258,7 @@ func TestAggregateRemoteIPs(t *testing.T) {
 		sock(E, "10.0.0.1:80", "198.51.100.30:50100", 10, "nginx"),
 		sock(E, "10.0.0.1:80", "[::ffff:198.51.100.11]:50101", 10, "nginx"))
 	out, _ := aggregateAll(t, hosts, nil)
-	c := conn(out["web01"], "80", Internet)
+	c := conn(out["web01"], "80", domain.Internet)
 	if c == nil {
 		t.Fatal("no Internet connection")
 	}
@@ -272,7 +273,7 @@ func TestAggregateRemoteIPs(t *testing.T) {
 		t.Errorf("connections = %d, want all 24 counted", c.Connections)
 	}
 	for _, c := range out["web01"].Connections {
-		if c.Remote != Internet && c.RemoteIPs != "" {
+		if c.Remote != domain.Internet && c.RemoteIPs != "" {
 			t.Errorf("%s:%s has remote IPs %v: only Internet remotes keep them", c.Port, c.Remote, c.RemoteIPs)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lwindolf/dotm/collect/netinfo"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -44,7 +45,7 @@ func TestAggregateInAndOutSharePortAndRemote(t *testing.T) {
 		t.Errorf("outgoing: %+v; want php-fpm, 1 socket, the ::out key", out)
 	}
 	for _, c := range conns {
-		if c.Port != "443" || c.Remote != Internet {
+		if c.Port != "443" || c.Remote != domain.Internet {
 			t.Errorf("key parts %s %s, want 443 Internet", c.Port, c.Remote)
 		}
 	}
@@ -95,7 +96,7 @@ func TestCollectInAndOutKeys(t *testing.T) {
 		t.Errorf("the ::out key holds process %q, want php-fpm", p)
 	}
 	read, err := st.Connections(ctx, "web")
-	if err != nil || len(read) != 2 || read[0].Split || !read[1].Split || read[1].Remote != Internet {
+	if err != nil || len(read) != 2 || read[0].Split || !read[1].Split || read[1].Remote != domain.Internet {
 		t.Fatalf("read back %+v, %v", read, err)
 	}
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/netinfo"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -48,7 +49,7 @@ func newTaskID() string {
 // worker stopped renewing its lease, or that got lost between a worker
 // taking and leasing them, are queued again. Whatever is not done by
 // o.TaskTimeout fails with a message saying so.
-func fetchDistributed(ctx context.Context, st *store.Store, nodes []store.Node, o Options) (
+func fetchDistributed(ctx context.Context, st TaskStore, nodes []store.Node, o Options) (
 	hosts map[string]*netinfo.Host, failed []Failure, requeued int, err error) {
 	visibility := cmp.Or(o.Visibility, DefaultVisibility)
 	resultTTL := o.TaskTimeout + 10*time.Minute
@@ -174,12 +175,12 @@ type WorkerOptions struct {
 // Work takes fetch tasks from dotm::queue until ctx ends (or it was idle
 // for o.Idle), fetches each node and reports the result. A store that is
 // unreachable is retried; Work returns only when told to stop.
-func Work(ctx context.Context, st *store.Store, o WorkerOptions) error {
+func Work(ctx context.Context, st TaskStore, o WorkerOptions) error {
 	o.Concurrency = cmp.Or(o.Concurrency, 20)
 	o.Timeout = cmp.Or(o.Timeout, 10*time.Second)
 	o.Visibility = cmp.Or(o.Visibility, DefaultVisibility)
 	if o.Fetchers == nil {
-		o.Fetchers = Fetchers
+		o.Fetchers = fetchers
 	}
 	if o.Name == "" {
 		host, _ := os.Hostname()
@@ -233,7 +234,7 @@ func Work(ctx context.Context, st *store.Store, o WorkerOptions) error {
 }
 
 // work runs one task under a lease renewed until it is done.
-func work(ctx context.Context, st *store.Store, t store.Task, o WorkerOptions) error {
+func work(ctx context.Context, st TaskStore, t store.Task, o WorkerOptions) error {
 	resultTTL := time.Hour
 	if err := st.LeaseTask(ctx, t.ID, o.Name, o.Visibility, resultTTL); err != nil {
 		return err
@@ -267,12 +268,12 @@ func work(ctx context.Context, st *store.Store, t store.Task, o WorkerOptions) e
 }
 
 // runTask fetches the node a fetch task names.
-func runTask(ctx context.Context, st *store.Store, t store.Task, o WorkerOptions) (*netinfo.Host, error) {
+func runTask(ctx context.Context, st TaskStore, t store.Task, o WorkerOptions) (*netinfo.Host, error) {
 	if t.Fn != TaskFetch || len(t.Args) != 1 {
 		return nil, fmt.Errorf("worker %s cannot run task %q with %d arguments; only %q with a node name", o.Name, t.Fn, len(t.Args), TaskFetch)
 	}
 	name, _ := t.Args[0].(string)
-	if err := store.ValidateNodeName(name); err != nil {
+	if err := domain.ValidateNodeName(name); err != nil {
 		return nil, err
 	}
 	conf, err := st.LoadConf(ctx)

@@ -11,10 +11,37 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
+	"github.com/redis/go-redis/v9"
 )
+
+// waitBlockedWorkers waits until n clients of srv wait for a task (their
+// last command is the queue's BLPOP): every worker is then connected and
+// ready, so the work is shared among all of them.
+func waitBlockedWorkers(t *testing.T, srv *redistest.Server, n int) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		list, err := rdb.ClientList(ctx).Result()
+		if err != nil {
+			t.Fatalf("waiting for %d workers: CLIENT LIST: %v", n, err)
+		}
+		if strings.Count(list, " cmd=blpop ") >= n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %d workers on the queue: only these clients:\n%s", n, list)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
 
 // buildDotm builds the dotm command for tests that run it as a process.
 func buildDotm(t *testing.T) string {
@@ -73,7 +100,7 @@ func TestDistributedCollectSurvivesKilledWorker(t *testing.T) {
 			w.Wait()
 		}
 	}()
-	time.Sleep(500 * time.Millisecond) // the workers connect
+	waitBlockedWorkers(t, srv, len(workers))
 
 	var done atomic.Int32
 	killed := make(chan struct{})
@@ -126,7 +153,7 @@ func TestDistributedCollectSurvivesKilledWorker(t *testing.T) {
 func TestDistributedCollectWithoutWorkers(t *testing.T) {
 	ctx := context.Background()
 	_, s := startRedisStore(t)
-	if _, err := s.AddNodes(ctx, []store.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
+	if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := Run(ctx, s, Options{Distribute: true, TaskTimeout: time.Second})

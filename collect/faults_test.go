@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
@@ -136,7 +137,7 @@ func TestHostileOverlappingRuns(t *testing.T) {
 	s := openRedis(t)
 	answer := validAnswer(t, "slow", 1)
 	addr := hostileAgent(t, func(c net.Conn) { time.Sleep(time.Second); c.Write(answer) })
-	if _, err := s.AddNodes(ctx, []store.NodeSpec{{Name: "slow", Address: addr, Method: "agent"}}); err != nil {
+	if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "slow", Address: addr, Method: "agent"}}); err != nil {
 		t.Fatal(err)
 	}
 	sums := make(chan Summary, 2)

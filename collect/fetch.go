@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os/exec"
 	"strconv"
@@ -14,7 +15,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/netinfo"
-	"github.com/lwindolf/dotm/store"
+	"github.com/lwindolf/dotm/domain"
 )
 
 // MaxOutput caps what one host may send: a host with 10,000 sockets sends
@@ -28,7 +29,7 @@ type Target struct {
 	Address string
 	// Method is agent, ssh or local.
 	Method string
-	Conf   *store.Conf
+	Conf   *domain.Conf
 }
 
 // host is the address to connect to, with defPort when none is given.
@@ -46,12 +47,15 @@ func (t Target) hostPort(defPort int) string {
 // FetchFunc fetches one host's sockets and interfaces.
 type FetchFunc func(ctx context.Context, t Target) (*netinfo.Host, error)
 
-// Fetchers are the fetch methods by name.
-var Fetchers = map[string]FetchFunc{
-	"agent": FetchAgent,
-	"ssh":   FetchSSH,
-	"local": FetchLocal,
+// fetchers are the fetch methods by name, one for each of domain.Methods.
+var fetchers = map[string]FetchFunc{
+	domain.MethodAgent: FetchAgent,
+	domain.MethodSSH:   FetchSSH,
+	domain.MethodLocal: FetchLocal,
 }
+
+// Fetchers are the fetch methods by name; the map is the caller's.
+func Fetchers() map[string]FetchFunc { return maps.Clone(fetchers) }
 
 // FetchAgent reads a dotm agent (or the original C agent): it connects to
 // the node's agent port and reads until the agent closes the connection.

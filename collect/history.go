@@ -13,7 +13,7 @@ import (
 // expire after the setting's expire, and drop out of dotm::history then.
 // cur is what the run left in the store, but for the checks, which are
 // read here. It reports whether it took one.
-func snapshot(ctx context.Context, st *store.Store, cur *store.Current, tm runTimes) (bool, error) {
+func snapshot(ctx context.Context, st snapshotStore, cur *store.Current, tm runTimes) (bool, error) {
 	now := tm.now
 	conf, err := st.LoadConf(ctx)
 	if err != nil {

@@ -59,10 +59,12 @@ func BenchmarkSnapshot2000(b *testing.B) {
 }
 
 // Old data goes after the expire setting's days; snapshots after the
-// history setting's expire; both only as time passes, on a real Redis.
-func TestExpireAndSnapshotRotation(t *testing.T) {
+// history setting's expire; both only as time passes, on a real Redis and
+// on the embedded store.
+func TestExpireAndSnapshotRotation(t *testing.T) { stores(t, expireAndSnapshotRotation) }
+
+func expireAndSnapshotRotation(t *testing.T, s *store.Store) {
 	ctx := context.Background()
-	s := openRedis(t)
 	setConfig(t, s, "expire", `{"Services":"0","Connections":"1","Nagios Alerts":"0"}`)
 	setConfig(t, s, "history", `{"enabled":"1","interval":"600","expire":"86400"}`)
 	fleet := simfleet.Generate(10, 3, montest.FleetPort(t))

@@ -14,8 +14,8 @@ import (
 
 	"github.com/lwindolf/dotm/collect/netinfo"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/montest"
-	"github.com/lwindolf/dotm/store"
 )
 
 // hostileAgent listens on loopback and treats every client with serve.
@@ -185,9 +185,9 @@ func TestHostileRun(t *testing.T) {
 			c.Write(bytes.ReplaceAll(validAnswer(t, "nul", 3), []byte("nginx"), []byte("ng\x00nx")))
 		}),
 	}
-	var specs []store.NodeSpec
+	var specs []domain.NodeSpec
 	for name, addr := range hostile {
-		specs = append(specs, store.NodeSpec{Name: name, Address: addr})
+		specs = append(specs, domain.NodeSpec{Name: name, Address: addr})
 	}
 	if _, err := s.AddNodes(ctx, specs); err != nil {
 		t.Fatal(err)

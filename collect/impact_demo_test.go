@@ -7,7 +7,7 @@ import (
 
 	"github.com/lwindolf/dotm/collect/netinfo"
 	"github.com/lwindolf/dotm/collect/simfleet"
-	"github.com/lwindolf/dotm/render"
+	"github.com/lwindolf/dotm/impact"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -34,7 +34,7 @@ func TestImpactDemoFleet(t *testing.T) {
 			services = append(services, sv)
 		}
 	}
-	g := render.NewGraph(conns, services)
+	g := impact.New(conns, services)
 	checked := 0
 	for _, h := range fleet.Hosts {
 		for _, sv := range h.Services {

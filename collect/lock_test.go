@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/netinfo"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
 	"github.com/redis/go-redis/v9"
@@ -36,7 +37,7 @@ func TestHostileOutOfMemory(t *testing.T) {
 	answer := validAnswer(t, "web01", 20)
 	for _, name := range []string{"web01", "web02", "web03"} {
 		addr := hostileAgent(t, func(c net.Conn) { c.Write(answer) })
-		if _, err := s.AddNodes(ctx, []store.NodeSpec{{Name: name, Address: addr, Method: "agent"}}); err != nil {
+		if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: name, Address: addr, Method: "agent"}}); err != nil {
 			t.Fatal(err)
 		}
 	}

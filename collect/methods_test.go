@@ -15,6 +15,7 @@ import (
 
 	"github.com/lwindolf/dotm/collect/agent"
 	"github.com/lwindolf/dotm/collect/netinfo"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/internal/sshtest"
 	"github.com/lwindolf/dotm/store"
@@ -101,7 +102,7 @@ func TestFetchMethodsAgree(t *testing.T) {
 	withSS := sshtest.Start(t)
 	pathDir, netstatRan := netstatOnlyPath(t)
 	netstatOnly := sshtest.Start(t, "PATH="+pathDir)
-	sshConf := func(s *sshtest.Server) *store.Conf {
+	sshConf := func(s *sshtest.Server) *domain.Conf {
 		c := defaultConf(t)
 		c.SSHUser, c.SSHKey, c.SSHKnownHosts = s.User, s.ClientKey, s.KnownHosts(t, s.HostPublicKey)
 		return c

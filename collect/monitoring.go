@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/monitor"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
 // Worse reports whether state a is worse than b.
-func Worse(a, b string) bool { return store.Severity(a) > store.Severity(b) }
+func Worse(a, b string) bool { return domain.Severity(a) > domain.Severity(b) }
 
 // SourceResult is how one monitoring source fared in a run.
 type SourceResult struct {
@@ -131,7 +132,7 @@ type nodeChecks struct {
 // services by service_mapping: a check whose name matches a rule's check
 // regex hits every service of its node whose process matches the rule's
 // process regex.
-func mapChecks(st *monitor.State, conf *store.Conf, services map[string][]store.Service, namer *nodeNamer,
+func mapChecks(st *monitor.State, conf *domain.Conf, services map[string][]store.Service, namer *nodeNamer,
 	useAliases bool) (map[string]*nodeChecks, []string) {
 	var unknown []string
 	out := map[string]*nodeChecks{}
@@ -194,7 +195,7 @@ func mapChecks(st *monitor.State, conf *store.Conf, services map[string][]store.
 }
 
 // hits returns the services of a node that a check concerns.
-func hits(check string, rules []store.MappingRule, services []store.Service) []store.Service {
+func hits(check string, rules []domain.MappingRule, services []store.Service) []store.Service {
 	var out []store.Service
 	for _, sv := range services {
 		for _, r := range rules {
@@ -212,7 +213,7 @@ func hits(check string, rules []store.MappingRule, services []store.Service) []s
 // service's alert_status. Where no check maps any more the status is
 // cleared, but for nodes monitoring did not mention only when every source
 // answered: a source that failed keeps its old alerts until they expire.
-func writeMonitoring(ctx context.Context, st *store.Store, mapped map[string]*nodeChecks,
+func writeMonitoring(ctx context.Context, st checkWriter, mapped map[string]*nodeChecks,
 	services map[string][]store.Service, ttl time.Duration, allAnswered bool) error {
 	for _, node := range slices.Sorted(maps.Keys(mapped)) {
 		nc := mapped[node]

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/impact"
 	"github.com/lwindolf/dotm/internal/montest"
-	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -109,7 +109,7 @@ func checkMonitored(t *testing.T, s *store.Store, fleet *simfleet.Fleet) {
 	// web servers that use those apps.
 	conns, _ := s.Connections(ctx, "")
 	svcsAll, _ := s.Services(ctx, "")
-	impact := render.NewGraph(conns, svcsAll).Impact("db01", "3306")
+	impact := impact.New(conns, svcsAll).Impact("db01", "3306")
 	depth := map[string]int{}
 	for _, d := range impact {
 		depth[d.Node] = d.Depth

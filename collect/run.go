@@ -18,6 +18,7 @@ import (
 
 	"github.com/lwindolf/dotm/collect/monitor"
 	"github.com/lwindolf/dotm/collect/netinfo"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 	"golang.org/x/sync/errgroup"
 )
@@ -189,7 +190,7 @@ func Run(ctx context.Context, st *store.Store, o Options) (sum Summary, err erro
 	o.Concurrency = cmp.Or(o.Concurrency, 100)
 	o.Timeout = cmp.Or(o.Timeout, 10*time.Second)
 	if o.Fetchers == nil {
-		o.Fetchers = Fetchers
+		o.Fetchers = fetchers
 	}
 	lock, holder, err := st.LockUpdate(ctx, cmp.Or(o.LockTTL, lockTTL))
 	if err != nil {
@@ -287,7 +288,7 @@ func collect(ctx context.Context, st *store.Store, o Options, tm runTimes) (Summ
 // monitoring reads the monitoring sources and stores their checks mapped
 // onto nodes and services. A failing source is reported, recorded in
 // dotm::state, and leaves its previous data to expire.
-func monitoring(ctx context.Context, st *store.Store, conf *store.Conf, nodes []string, o Options) ([]SourceResult, error) {
+func monitoring(ctx context.Context, st *store.Store, conf *domain.Conf, nodes []string, o Options) ([]SourceResult, error) {
 	specs := o.Monitoring
 	if len(specs) == 0 && conf.Nagios["source"] != "" {
 		specs = []string{conf.Nagios["source"]}
@@ -344,15 +345,15 @@ func monitoring(ctx context.Context, st *store.Store, conf *store.Conf, nodes []
 // first "dotm collect" shows something without any set-up.
 func addThisMachine(ctx context.Context, st *store.Store) (string, error) {
 	name, err := os.Hostname()
-	if err != nil || store.ValidateNodeName(name) != nil {
+	if err != nil || domain.ValidateNodeName(name) != nil {
 		name = "localhost"
 	}
-	_, err = st.AddNodes(ctx, []store.NodeSpec{{Name: name, Method: "local"}})
+	_, err = st.AddNodes(ctx, []domain.NodeSpec{{Name: name, Method: "local"}})
 	return name, err
 }
 
 // fetchAll fetches nodes concurrently, each within its own deadline.
-func fetchAll(ctx context.Context, nodes []store.Node, conf *store.Conf, o Options) (map[string]*netinfo.Host, []Failure) {
+func fetchAll(ctx context.Context, nodes []store.Node, conf *domain.Conf, o Options) (map[string]*netinfo.Host, []Failure) {
 	var mu sync.Mutex
 	hosts := map[string]*netinfo.Host{}
 	var failed []Failure
@@ -381,7 +382,7 @@ func fetchAll(ctx context.Context, nodes []store.Node, conf *store.Conf, o Optio
 	return hosts, failed
 }
 
-func fetchOne(ctx context.Context, n store.Node, conf *store.Conf, o Options) (*netinfo.Host, error) {
+func fetchOne(ctx context.Context, n store.Node, conf *domain.Conf, o Options) (*netinfo.Host, error) {
 	method := cmp.Or(n.Method, conf.FetchMethod)
 	fetch, ok := o.Fetchers[method]
 	if !ok {
@@ -399,7 +400,7 @@ func fetchOne(ctx context.Context, n store.Node, conf *store.Conf, o Options) (*
 // write aggregates and stores every fetched node, records the failures,
 // and updates the resolver. It returns every node's services and
 // connections as the store holds them afterwards.
-func write(ctx context.Context, st *store.Store, conf *store.Conf, hosts map[string]*netinfo.Host,
+func write(ctx context.Context, st nodeWriter, conf *domain.Conf, hosts map[string]*netinfo.Host,
 	failed []Failure, tm runTimes) (map[string]prior, error) {
 	services, err := st.Services(ctx, "")
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/lwindolf/dotm/collect/agent"
 	"github.com/lwindolf/dotm/collect/netinfo"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/montest"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
@@ -39,7 +40,7 @@ func startRedisStore(t *testing.T) (*redistest.Server, *store.Store) {
 
 func setConfig(t *testing.T, s *store.Store, name, value string) {
 	t.Helper()
-	st, err := store.Lookup(name)
+	st, err := domain.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestCollectRealAgent(t *testing.T) {
 
 	s := openRedis(t)
 	setConfig(t, s, "fetch_parameters", fmt.Sprintf(`{"method":"agent","agent_port":%d}`, agentPort))
-	if _, err := s.AddNodes(ctx, []store.NodeSpec{{Name: "self", Address: ln.Addr().String()}}); err != nil {
+	if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "self", Address: ln.Addr().String()}}); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := Run(ctx, s, Options{Now: time.Unix(5000, 0)})
@@ -165,7 +166,7 @@ type connWant struct {
 func expected(f *simfleet.Fleet) map[connKey]connWant {
 	name := func(h *simfleet.Host) string {
 		if h == nil {
-			return Internet
+			return domain.Internet
 		}
 		return h.Name
 	}
@@ -291,7 +292,7 @@ func checkFleet(t *testing.T, s *store.Store, fleet *simfleet.Fleet) {
 	}
 	both := false
 	for k := range want {
-		if k.remote == Internet && k.direction == store.Out {
+		if k.remote == domain.Internet && k.direction == store.Out {
 			_, both = want[connKey{k.node, k.port, k.remote, store.In}]
 		}
 		if both {

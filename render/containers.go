@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -50,7 +51,7 @@ func (c dotCluster) empty() bool {
 
 // forwards draws the arrows from the node's published ports to the
 // services behind them.
-func (v *nodeView) forwards(n *Node) {
+func (v *nodeView) forwards(n *analyze.Node) {
 	for _, sv := range n.Services {
 		if sv.Forward == "" || sv.Container != "" {
 			continue
@@ -74,13 +75,4 @@ func loopPort(c store.Connection, port string) string {
 		return inCtr(port, c.Container)
 	}
 	return inCtr(port, c.RemoteContainer)
-}
-
-// withCtr is a process as the findings name it: "nginx [web]" inside the
-// container web.
-func withCtr(process, container string) string {
-	if container == "" {
-		return process
-	}
-	return process + " [" + container + "]"
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -18,11 +19,11 @@ func TestNodeDOTContainers(t *testing.T) {
 	proxy.Forward, proxy.ForwardVia = "web:80", "docker-proxy"
 	webToDB := store.Connection{Port: "5432", Remote: "dock01", Process: "nginx", Direction: store.Out, LocalService: "5432",
 		Container: "web", RemoteContainer: "db", Connections: 1, LastSeen: testNow, LastConnection: testNow}
-	n := &Node{Node: store.Node{Name: "dock01", LastFetch: testNow, FetchStatus: "OK"}, Monitored: true,
+	n := &analyze.Node{Node: store.Node{Name: "dock01", LastFetch: testNow, FetchStatus: "OK"}, Monitored: true,
 		Services: []store.Service{proxy, ctr(svc(80, "nginx", ""), "web"), ctr(svc(5432, "postgres", ""), "db"),
 			ctr(svc(9100, "node_exporter", ""), "web"), ctr(svc(9100, "node_exporter", ""), "db")},
 		Connections: []store.Connection{webToDB, in("8080", "10.9.9.9", "docker-proxy")}}
-	m := NewModel(testNow, testConf(), []*Node{n})
+	m := analyze.NewModel(testNow, testConf(), []*analyze.Node{n})
 	dot := string(NodeDOT(m, "dock01"))
 	checkSyntax(t, "dock01", []byte(dot))
 	for _, want := range []string{

@@ -1,5 +1,5 @@
-// Package render turns a store snapshot into what people read: the
-// findings (unused services, vanished connections, coverage gaps, alert
-// impact), page models, DOT graphs and their layout, and the report in its
-// formats. It reads through package store and never writes to it.
+// Package render turns the analysis (package analyze) into the static
+// site: the pages, from one table that is also the navigation, and the
+// DOT graphs, laid out by render/layout and written through package site.
+// It knows nothing of the report, the other output of the analysis.
 package render

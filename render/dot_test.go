@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/domain"
+	"github.com/lwindolf/dotm/render/layout"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -16,7 +19,7 @@ import (
 const testNow = 1_700_000_000
 
 // testConf is the default configuration.
-func testConf() *store.Conf { return defaultConf() }
+func testConf() *domain.Conf { return domain.DefaultConf() }
 
 // svc is a fresh service.
 func svc(port int, process, status string) store.Service {
@@ -38,15 +41,15 @@ func out(port, server, process string) store.Connection {
 // testNodes is a small web shop: Internet → lb01 (haproxy) → web01/02
 // (nginx) → app01 (java, with a local memcached) → db01 (mysqld,
 // CRITICAL). web02 also talks to an old, unknown internal IP.
-func testNodes() []*Node {
+func testNodes() []*analyze.Node {
 	mon := func(status string) store.Checks {
 		return store.Checks{Node: store.NodeCheck{Status: "UP"}, Services: []store.ServiceCheck{{Service: "x", Status: status, Mapping: "x"}}}
 	}
 	oldConn := out("5432", "10.9.9.9", "nginx")
 	oldConn.LastSeen = testNow - 2*86400
-	return []*Node{
+	return []*analyze.Node{
 		{Node: store.Node{Name: "lb01"}, Services: []store.Service{svc(443, "haproxy", "OK")},
-			Connections: []store.Connection{in("443", Internet, "haproxy"), out("80", "web01", "haproxy"), out("80", "web02", "haproxy")},
+			Connections: []store.Connection{in("443", domain.Internet, "haproxy"), out("80", "web01", "haproxy"), out("80", "web02", "haproxy")},
 			Monitored:   true, Checks: mon("OK")},
 		{Node: store.Node{Name: "web01"}, Services: []store.Service{svc(80, "nginx", "")},
 			Connections: []store.Connection{in("80", "lb01", "nginx"), out("8080", "app01", "nginx")}},
@@ -63,10 +66,10 @@ func testNodes() []*Node {
 }
 
 // testModel is the Model of testNodes.
-func testModel() *Model { return NewModel(testNow, testConf(), testNodes()) }
+func testModel() *analyze.Model { return analyze.NewModel(testNow, testConf(), testNodes()) }
 
 // allDOT is every graph of m by name.
-func allDOT(m *Model) map[string][]byte {
+func allDOT(m *analyze.Model) map[string][]byte {
 	g := map[string][]byte{"global": GlobalDOT(m), "services": ServiceDOT(m), "legend": LegendDOT()}
 	for _, n := range m.Nodes {
 		g["node "+n.Name] = NodeDOT(m, n.Name)
@@ -135,7 +138,7 @@ func TestNodeDOT(t *testing.T) {
 func TestNodeDOTPeers(t *testing.T) {
 	nodes := testNodes()
 	nodes[3].Connections = nil // app01 fetched nothing
-	m := NewModel(testNow, testConf(), nodes)
+	m := analyze.NewModel(testNow, testConf(), nodes)
 	app := string(NodeDOT(m, "app01"))
 	for _, want := range []string{`c0 [label="web01",`, `c1 [label="web02\nWARNING"`, `c0 -> s0 [label="8080"]`,
 		`label="(unknown process)", shape="ellipse"`, `-> r0 [label="3306"]`} {
@@ -187,14 +190,14 @@ func TestGroupOf(t *testing.T) {
 }
 
 // bigFleet is n web nodes and n db nodes, each web using one db.
-func bigFleet(n int, domain string) []*Node {
-	var nodes []*Node
+func bigFleet(n int, suffix string) []*analyze.Node {
+	var nodes []*analyze.Node
 	for i := range n {
-		web, db := fmt.Sprintf("web%02d%s", i, domain), fmt.Sprintf("db%02d%s", i, domain)
+		web, db := fmt.Sprintf("web%02d%s", i, suffix), fmt.Sprintf("db%02d%s", i, suffix)
 		nodes = append(nodes,
-			&Node{Node: store.Node{Name: web}, Services: []store.Service{svc(80, "nginx", "")},
-				Connections: []store.Connection{out("5432", db, "php"), in("80", Internet, "nginx")}},
-			&Node{Node: store.Node{Name: db}, Services: []store.Service{svc(5432, "postgres", "")},
+			&analyze.Node{Node: store.Node{Name: web}, Services: []store.Service{svc(80, "nginx", "")},
+				Connections: []store.Connection{out("5432", db, "php"), in("80", domain.Internet, "nginx")}},
+			&analyze.Node{Node: store.Node{Name: db}, Services: []store.Service{svc(5432, "postgres", "")},
 				Connections: []store.Connection{in("5432", web, "postgres")}})
 	}
 	nodes[1].Services[0].AlertStatus = "CRITICAL"
@@ -202,32 +205,32 @@ func bigFleet(n int, domain string) []*Node {
 }
 
 func TestGlobalDOTGrouped(t *testing.T) {
-	for _, domain := range []string{"", ".example.com"} {
-		m := NewModel(testNow, testConf(), bigFleet(30, domain))
+	for _, suffix := range []string{"", ".example.com"} {
+		m := analyze.NewModel(testNow, testConf(), bigFleet(30, suffix))
 		g := string(GlobalDOT(m))
 		for _, want := range []string{`n0 [label="Internet"`, `n1 [label="db ×30"`, `n2 [label="web ×30"`,
 			`n0 -> n2 [label="80"]`, `n2 -> n1 [label="5432"]`} {
 			if !strings.Contains(g, want) {
-				t.Errorf("grouped fleet (domain %q) lacks %s:\n%s", domain, want, g)
+				t.Errorf("grouped fleet (domain %q) lacks %s:\n%s", suffix, want, g)
 			}
 		}
 		if strings.Count(g, "label=") != 5 {
-			t.Errorf("grouped fleet (domain %q) draws more than 3 boxes and 2 arrows:\n%s", domain, g)
+			t.Errorf("grouped fleet (domain %q) draws more than 3 boxes and 2 arrows:\n%s", suffix, g)
 		}
 	}
 	// up to maxDrawn boxes, each node is drawn on its own
-	if g := string(GlobalDOT(NewModel(testNow, testConf(), bigFleet(15, "")))); !strings.Contains(g, `label="web14"`) ||
+	if g := string(GlobalDOT(analyze.NewModel(testNow, testConf(), bigFleet(15, "")))); !strings.Contains(g, `label="web14"`) ||
 		strings.Contains(g, "×") {
 		t.Errorf("a fleet of 30 nodes is grouped:\n%s", g)
 	}
 	// a node graph with many clients groups them too
-	m := NewModel(testNow, testConf(), bigFleet(50, ""))
+	m := analyze.NewModel(testNow, testConf(), bigFleet(50, ""))
 	nodes := m.Nodes
-	hub := &Node{Node: store.Node{Name: "hub"}, Services: []store.Service{svc(9000, "collector", "")}}
+	hub := &analyze.Node{Node: store.Node{Name: "hub"}, Services: []store.Service{svc(9000, "collector", "")}}
 	for _, n := range nodes {
 		hub.Connections = append(hub.Connections, in("9000", n.Name, "collector"))
 	}
-	m = NewModel(testNow, testConf(), append(nodes, hub))
+	m = analyze.NewModel(testNow, testConf(), append(nodes, hub))
 	if g := string(NodeDOT(m, "hub")); !strings.Contains(g, `c1 [label="web ×50",`) || !strings.Contains(g, `c1 -> s0 [label="9000"]`) {
 		t.Errorf("hub's 100 clients are not grouped:\n%s", g)
 	}
@@ -268,7 +271,7 @@ func TestDOTDeterministic(t *testing.T) {
 			r.Shuffle(len(n.Connections), func(a, b int) { n.Connections[a], n.Connections[b] = n.Connections[b], n.Connections[a] })
 			r.Shuffle(len(n.Services), func(a, b int) { n.Services[a], n.Services[b] = n.Services[b], n.Services[a] })
 		}
-		for name, dot := range allDOT(NewModel(testNow, testConf(), nodes)) {
+		for name, dot := range allDOT(analyze.NewModel(testNow, testConf(), nodes)) {
 			if !bytes.Equal(dot, want[name]) {
 				t.Fatalf("%s differs with input order %d:\n%s\nwant:\n%s", name, i, dot, want[name])
 			}
@@ -295,7 +298,7 @@ func TestDOTNoVolatile(t *testing.T) {
 			}
 		}
 	}
-	for name, dot := range allDOT(NewModel(testNow+100, testConf(), nodes)) {
+	for name, dot := range allDOT(analyze.NewModel(testNow+100, testConf(), nodes)) {
 		if !bytes.Equal(dot, want[name]) {
 			t.Errorf("%s changed with volatile figures:\n%s\nwant:\n%s", name, dot, want[name])
 		}
@@ -307,11 +310,11 @@ func TestDOTSyntax(t *testing.T) {
 		checkSyntax(t, name, dot)
 	}
 	d := &dotGraph{}
-	for i := range sfdpFrom + 1 {
+	for i := range layout.SfdpFrom + 1 {
 		d.nodes = append(d.nodes, dotNode{fmt.Sprintf("n%d", i), nil})
 	}
 	if !bytes.Contains(d.bytes(), []byte(`layout="sfdp"`)) {
-		t.Errorf("a graph of %d nodes is not laid out with sfdp", sfdpFrom+1)
+		t.Errorf("a graph of %d nodes is not laid out with sfdp", layout.SfdpFrom+1)
 	}
 }
 
@@ -323,17 +326,17 @@ var hostile = []string{
 }
 
 // hostileModel is a fleet whose names are all hostile.
-func hostileModel() *Model {
-	var nodes []*Node
+func hostileModel() *analyze.Model {
+	var nodes []*analyze.Node
 	for i, h := range hostile {
 		next := hostile[(i+1)%len(hostile)]
 		st := svc(1000+i, h, h)
-		nodes = append(nodes, &Node{Node: store.Node{Name: h}, Services: []store.Service{st, svc(2000+i, "nginx", "CRITICAL")},
+		nodes = append(nodes, &analyze.Node{Node: store.Node{Name: h}, Services: []store.Service{st, svc(2000+i, "nginx", "CRITICAL")},
 			Connections: []store.Connection{out(h, next, h), in(fmt.Sprint(1000+i), hostile[(i+2)%len(hostile)], h),
 				{Port: h, Remote: h, Process: h, Direction: store.Out, LocalService: h, LastSeen: testNow}},
 			Monitored: true, Checks: store.Checks{Node: store.NodeCheck{Status: h}}})
 	}
-	return NewModel(testNow, testConf(), nodes)
+	return analyze.NewModel(testNow, testConf(), nodes)
 }
 
 func TestDOTHostile(t *testing.T) {
@@ -354,42 +357,19 @@ func TestDOTHostile(t *testing.T) {
 			t.Errorf("%s: control characters or bad UTF-8 in DOT", name)
 		}
 	}
-	l := &Layouter{Engine: EngineEmbedded}
-	svgs, err := l.LayoutAll(context.Background(), jobs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, svg := range svgs {
-		checkInertSVG(t, name, svg)
-	}
-	if !bytes.Contains(svgs["node "+hostile[0]], []byte("&lt;script&gt;alert(1)&lt;/script&gt;")) {
-		t.Errorf("the script name is not shown as text:\n%s", svgs["node "+hostile[0]])
-	}
-}
-
-// checkInertSVG checks that an SVG holds no markup from the names in it.
-func checkInertSVG(t *testing.T, name string, svg []byte) {
-	t.Helper()
-	low := bytes.ToLower(svg)
-	for _, bad := range []string{"<script", "<foreignobject", "javascript:", " onload=", "<a "} {
-		if bytes.Contains(low, []byte(bad)) {
-			t.Errorf("%s: SVG contains %q", name, bad)
-		}
-	}
-	if !validSVG(svg) {
-		t.Errorf("%s: not an SVG: %.200s", name, svg)
-	}
+	// render/layout lays these graphs out (its testdata/hostile, kept
+	// current by TestLayoutFixtures) and checks the SVGs are inert.
 }
 
 // TestEmptyModel: a fleet without nodes still gives graphs that lay out.
 func TestEmptyModel(t *testing.T) {
-	m := NewModel(testNow, nil, nil)
-	svgs, err := (&Layouter{}).LayoutAll(context.Background(), allDOT(m))
+	m := analyze.NewModel(testNow, nil, nil)
+	svgs, err := (&layout.Layouter{}).LayoutAll(context.Background(), allDOT(m))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, svg := range svgs {
-		checkInertSVG(t, name, svg)
+	if len(svgs) != len(allDOT(m)) {
+		t.Errorf("%d of %d graphs laid out", len(svgs), len(allDOT(m)))
 	}
 }
 

@@ -10,7 +10,9 @@ import (
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+	"github.com/oschwald/geoip2-golang/v2"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -76,25 +78,25 @@ func testGeoFiles(t *testing.T) (city, asn string) {
 
 func TestGeoLookup(t *testing.T) {
 	city, asn := testGeoFiles(t)
-	g, err := OpenGeo([]string{city, asn})
+	g, err := analyze.OpenGeo([]string{city, asn})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
 	cases := []struct {
 		ip    string
-		want  GeoInfo
+		want  analyze.GeoInfo
 		label string
 	}{
-		{"203.0.113.7", GeoInfo{CountryCode: "DE", Country: "Germany", City: "Berlin", ASN: 64500, Org: "Example Org"},
+		{"203.0.113.7", analyze.GeoInfo{CountryCode: "DE", Country: "Germany", City: "Berlin", ASN: 64500, Org: "Example Org"},
 			"AS64500 Example Org (DE)"},
-		{"::ffff:203.0.113.200", GeoInfo{CountryCode: "DE", Country: "Germany", City: "Berlin", ASN: 64501,
+		{"::ffff:203.0.113.200", analyze.GeoInfo{CountryCode: "DE", Country: "Germany", City: "Berlin", ASN: 64501,
 			Org: "<script>alert(1)</script>"}, "AS64501 <script>alert(1)</script> (DE)"},
-		{"198.51.100.20", GeoInfo{CountryCode: "US", Country: "United States", ASN: 64502, Org: "Other Net"},
+		{"198.51.100.20", analyze.GeoInfo{CountryCode: "US", Country: "United States", ASN: 64502, Org: "Other Net"},
 			"AS64502 Other Net (US)"},
-		{"10.1.0.1", GeoInfo{CountryCode: "DE", Country: "Germany", City: "Frankfurt am Main"}, "DE"},
-		{"192.0.2.1", GeoInfo{}, ""},
-		{"2001:db8::1", GeoInfo{}, ""},
+		{"10.1.0.1", analyze.GeoInfo{CountryCode: "DE", Country: "Germany", City: "Frankfurt am Main"}, "DE"},
+		{"192.0.2.1", analyze.GeoInfo{}, ""},
+		{"2001:db8::1", analyze.GeoInfo{}, ""},
 	}
 	for _, c := range cases {
 		got := g.Lookup(netip.MustParseAddr(c.ip))
@@ -106,11 +108,11 @@ func TestGeoLookup(t *testing.T) {
 		t.Error("a City database is open")
 	}
 
-	var none *Geo
-	if none.Lookup(netip.MustParseAddr("203.0.113.7")) != (GeoInfo{}) || none.HasCity() || none.Close() != nil {
+	var none *analyze.Geo
+	if none.Lookup(netip.MustParseAddr("203.0.113.7")) != (analyze.GeoInfo{}) || none.HasCity() || none.Close() != nil {
 		t.Error("a nil Geo must know nothing")
 	}
-	if g, err := OpenGeo(nil); g != nil || err != nil {
+	if g, err := analyze.OpenGeo(nil); g != nil || err != nil {
 		t.Errorf("no files: %v, %v", g, err)
 	}
 }
@@ -126,7 +128,7 @@ func TestOpenGeoRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{anon, odd, notDB, filepath.Join(dir, "missing.mmdb")} {
-		g, err := OpenGeo([]string{f})
+		g, err := analyze.OpenGeo([]string{f})
 		if err == nil || g != nil {
 			t.Errorf("%s: opened", f)
 			continue
@@ -139,18 +141,18 @@ func TestOpenGeoRefuses(t *testing.T) {
 
 func TestAddGeo(t *testing.T) {
 	city, asn := testGeoFiles(t)
-	g, err := OpenGeo([]string{city, asn})
+	g, err := analyze.OpenGeo([]string{city, asn})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	web := &Node{Node: store.Node{Name: "web01", IPs: []string{"10.0.0.1", "fe80::1"}},
+	web := &analyze.Node{Node: store.Node{Name: "web01", IPs: []string{"10.0.0.1", "fe80::1"}},
 		Connections: []store.Connection{
 			{Port: "443", Remote: "Internet", Direction: store.In, Process: "nginx",
 				RemoteIPs: "198.51.100.20,203.0.113.7,203.0.113.8,203.0.113.200"},
 			{Port: "3306", Remote: "db01", Direction: store.Out, Process: "nginx"},
 		}}
-	m := NewModel(1000, nil, []*Node{web, {Node: store.Node{Name: "db01"}}})
+	m := analyze.NewModel(1000, nil, []*analyze.Node{web, {Node: store.Node{Name: "db01"}}})
 	m.AddGeo(g)
 	n := m.Node("web01")
 	p := &nodePage{N: n}
@@ -184,12 +186,12 @@ func TestGeoDamagedDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := OpenGeo([]string{city})
+	r, err := geoip2.Open(city)
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := g.cities[0].Metadata()
-	g.Close()
+	md := r.Metadata()
+	r.Close()
 	// The search tree, 16 zero bytes, the data section, then the metadata
 	// after its marker (MaxMind DB format, "Data Section Separator").
 	start := int(md.NodeCount*md.RecordSize/4) + 16
@@ -204,12 +206,12 @@ func TestGeoDamagedDatabase(t *testing.T) {
 	if err := os.WriteFile(damaged, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g, err = OpenGeo([]string{damaged})
+	g, err := analyze.OpenGeo([]string{damaged})
 	if err != nil {
 		t.Fatalf("a damaged data section is found at lookup, not open: %v", err)
 	}
 	defer g.Close()
-	if info := g.Lookup(netip.MustParseAddr("203.0.113.9")); info != (GeoInfo{}) {
+	if info := g.Lookup(netip.MustParseAddr("203.0.113.9")); info != (analyze.GeoInfo{}) {
 		t.Errorf("lookup in a damaged database gave %+v", info)
 	}
 	errs := g.Errors()
@@ -217,7 +219,7 @@ func TestGeoDamagedDatabase(t *testing.T) {
 		!strings.Contains(errs[0].Error(), "download it again") {
 		t.Errorf("errors %v, want the damaged file named with the fix", errs)
 	}
-	m := &Model{Nodes: nil}
+	m := &analyze.Model{}
 	m.AddGeo(g)
 	if len(m.GeoErrors) != 1 {
 		t.Errorf("model GeoErrors %v", m.GeoErrors)

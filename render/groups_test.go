@@ -5,22 +5,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/store"
 )
 
 // A fleet too large to draw node by node gets a page per group, whose
 // graph draws the group's nodes one by one and their peers as groups.
 func TestGroups(t *testing.T) {
-	var nodes []*Node
+	var nodes []*analyze.Node
 	for i := 1; i <= 30; i++ {
 		web, app := fmt.Sprintf("web%02d", i), fmt.Sprintf("app%02d", i)
 		nodes = append(nodes,
-			&Node{Node: store.Node{Name: web}, Connections: []store.Connection{
+			&analyze.Node{Node: store.Node{Name: web}, Connections: []store.Connection{
 				{Port: "8080", Remote: app, Direction: store.Out, Process: "nginx", LastSeen: 100}}},
-			&Node{Node: store.Node{Name: app}, Services: []store.Service{{Port: 8080, Process: "java", LastSeen: 100}}})
+			&analyze.Node{Node: store.Node{Name: app}, Services: []store.Service{{Port: 8080, Process: "java", LastSeen: 100}}})
 	}
-	m := NewModel(100, nil, nodes)
-	groups := m.Groups()
+	m := analyze.NewModel(100, nil, nodes)
+	groups := Groups(m)
 	if len(groups) != 2 || groups[0].Key != "app" || groups[1].Key != "web" || len(groups[1].Members) != 30 {
 		t.Fatalf("groups = %+v, want app and web of 30 each", groups)
 	}

@@ -18,6 +18,9 @@ import (
 	"github.com/yuin/goldmark"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 
+	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/internal/timefmt"
+	"github.com/lwindolf/dotm/render/layout"
 	"github.com/lwindolf/dotm/site"
 	"github.com/lwindolf/dotm/store"
 )
@@ -46,12 +49,33 @@ type navItem struct {
 	Current    bool
 }
 
-var navPages = []navItem{
-	{"Overview", "index.html", false}, {"Nodes", "nodes.html", false}, {"Services", "services.html", false},
-	{"Alerts", "alerts.html", false}, {"Unused & stale", "unused.html", false}, {"Problems", "problems.html", false},
-	{"Changes", "changes.html", false}, {"History", "history.html", false}, {"Geo", "geo.html", false},
-	{"Settings", "settings.html", false},
+// sitePage is a page of the navigation: where it is, its name in the
+// navigation (and its title), its template, and what builds it (with the
+// pages below it: a node's, a service's, a snapshot's).
+type sitePage struct {
+	path, name, tmpl string
+	build            func(*builder, sitePage) error
 }
+
+// sitePages are the navigation, in order, and what BuildSite builds.
+var sitePages = []sitePage{
+	{"index.html", "Overview", "index", (*builder).overview},
+	{"nodes.html", "Nodes", "nodes", (*builder).nodes},
+	{"services.html", "Services", "services", (*builder).services},
+	{"alerts.html", "Alerts", "alerts", (*builder).plain},
+	{"unused.html", "Unused & stale", "unused", (*builder).findings},
+	{"problems.html", "Problems", "problems", (*builder).findings},
+	{"changes.html", "Changes", "changes", (*builder).changes},
+	{"history.html", "History", "history", (*builder).history},
+	{"geo.html", "Geo", "geo", (*builder).plain},
+	{"settings.html", "Settings", "settings", (*builder).plain},
+}
+
+// top starts the view of a navigation page.
+func (b *builder) top(pg sitePage) *page { return b.newPage(pg.path, pg.name) }
+
+// plain builds a page whose template needs only the model.
+func (b *builder) plain(pg sitePage) error { return b.render(pg.path, pg.tmpl, b.top(pg)) }
 
 // page is what every template gets.
 type page struct {
@@ -59,7 +83,7 @@ type page struct {
 	Root  string // relative prefix from the page to the site root
 	Nav   []navItem
 	AsOf  string
-	M     *Model
+	M     *analyze.Model
 	Graph template.HTML
 	Note  template.HTML
 }
@@ -82,7 +106,7 @@ func (p *page) Age(t int64, kind string) string {
 }
 
 // Ports lists the distinct ports of a process's services.
-func (p *page) Ports(pr *Process) string {
+func (p *page) Ports(pr *analyze.Process) string {
 	var ports []int
 	for _, s := range pr.Services {
 		if !slices.Contains(ports, s.Port) {
@@ -122,25 +146,34 @@ func (p *page) GroupLink(key string) string { return p.Root + GroupPath(key) + "
 func ProcessPath(name string) string { return "services/" + site.Slug(name) }
 
 // BuildSite writes the whole site for m into w, laying out graphs with l.
-func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptions) error {
+func BuildSite(ctx context.Context, m *analyze.Model, w Writer, l *layout.Layouter, o SiteOptions) error {
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"join":        strings.Join,
-		"time":        stamp,
-		"span":        span,
-		"dur":         func(d time.Duration) string { return span(int64(d / time.Second)) },
+		"time":        timefmt.Stamp,
+		"span":        timefmt.Span,
+		"dur":         func(d time.Duration) string { return timefmt.Span(int64(d / time.Second)) },
 		"sub":         func(a, b int64) int64 { return a - b },
 		"nodesFolded": func(page any, nodes []string) foldedNodes { return foldedNodes{page, nodes} },
 	}).ParseFS(o.Templates, "base.tmpl")
 	if err != nil {
 		return fmt.Errorf("parse templates: %w", err)
 	}
-	svgs, err := writeGraphs(ctx, m, w, l)
+	fg := computeGrouping(m)
+	groups := fg.groups(m)
+	svgs, err := writeGraphs(ctx, m, fg, groups, w, l)
 	if err != nil {
 		return err
 	}
-	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o, f: FindingsOf(m, 0)}
-	for _, step := range []func() error{b.overview, b.nodes, b.groups, b.services, b.alerts, b.findings, b.history, b.geo,
-		b.settings, b.data} {
+	b := &builder{m: m, w: w, tmpl: tmpl, svgs: svgs, o: o, f: analyze.FindingsOf(m, 0), groupList: groups}
+	for _, pg := range sitePages {
+		b.nav = append(b.nav, navItem{Name: pg.name, Path: pg.path})
+	}
+	for _, pg := range sitePages {
+		if err := pg.build(b, pg); err != nil {
+			return err
+		}
+	}
+	for _, step := range []func() error{b.groups, b.data} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -150,14 +183,14 @@ func BuildSite(ctx context.Context, m *Model, w Writer, l *Layouter, o SiteOptio
 
 // writeGraphs lays out every graph (in parallel, cached) and writes each
 // .dot beside its .svg.
-func writeGraphs(ctx context.Context, m *Model, w Writer, l *Layouter) (map[string][]byte, error) {
-	jobs := map[string][]byte{"graphs/global": GlobalDOT(m), "graphs/services": ServiceDOT(m)}
+func writeGraphs(ctx context.Context, m *analyze.Model, fg *grouping, groups []Group, w Writer, l *layout.Layouter) (map[string][]byte, error) {
+	jobs := map[string][]byte{"graphs/global": fg.globalDOT(m), "graphs/services": ServiceDOT(m)}
 	peers := peersOf(m)
 	for _, n := range m.Nodes {
 		jobs[NodePath(n.Name)] = nodeDOT(m, n.Name, peers)
 	}
-	for _, g := range m.Groups() {
-		jobs[GroupPath(g.Key)] = GroupDOT(m, g.Key)
+	for _, g := range groups {
+		jobs[GroupPath(g.Key)] = fg.groupDOT(m, g.Key)
 	}
 	svgs, err := l.LayoutAll(ctx, jobs)
 	if err != nil {
@@ -175,19 +208,22 @@ func writeGraphs(ctx context.Context, m *Model, w Writer, l *Layouter) (map[stri
 }
 
 type builder struct {
-	m    *Model
+	m    *analyze.Model
 	w    Writer
 	tmpl *template.Template            // base.tmpl: layout and shared blocks
 	page map[string]*template.Template // base plus one page kind, parsed once
 	svgs map[string][]byte
 	o    SiteOptions
-	f    *Findings // for the overview and the findings pages
+	f    *analyze.Findings // for the overview and the findings pages
+	// groupList are the global graph's groups, computed once.
+	groupList []Group
+	nav       []navItem // sitePages
 }
 
 // newPage starts the view of a page at path (e.g. "nodes/x.html").
 func (b *builder) newPage(path, title string) *page {
 	p := &page{Title: title, Root: strings.Repeat("../", strings.Count(path, "/")), M: b.m, AsOf: b.asOf()}
-	for _, n := range navPages {
+	for _, n := range b.nav {
 		n.Current = n.Path == path
 		p.Nav = append(p.Nav, n)
 	}
@@ -198,7 +234,7 @@ func (b *builder) asOf() string {
 	if b.m.State.LastUpdated == 0 {
 		return "never collected"
 	}
-	return stamp(b.m.State.LastUpdated)
+	return timefmt.Stamp(b.m.State.LastUpdated)
 }
 
 // render executes the page template name with data into path.
@@ -248,10 +284,10 @@ type overviewPage struct {
 	*page
 	Services, Connections int
 	AlertCounts           []stateCount
-	TopAlerts             []Alert
-	FetchProblems         []*Node
+	TopAlerts             []analyze.Alert
+	FetchProblems         []*analyze.Node
 	SourceProblems        []store.SourceStatus
-	F                     *Findings
+	F                     *analyze.Findings
 	Groups                []Group
 }
 
@@ -260,8 +296,8 @@ type stateCount struct {
 	Count int
 }
 
-func (b *builder) overview() error {
-	p := &overviewPage{page: b.newPage("index.html", "Overview"), F: b.f, Groups: b.m.Groups()}
+func (b *builder) overview(pg sitePage) error {
+	p := &overviewPage{page: b.top(pg), F: b.f, Groups: b.groupList}
 	p.Graph = b.inlineSVG("graphs/global")
 	counts := map[string]int{}
 	for _, a := range b.m.Alerts {
@@ -272,7 +308,7 @@ func (b *builder) overview() error {
 			p.AlertCounts = append(p.AlertCounts, stateCount{s, counts[s]})
 		}
 	}
-	p.Services, p.Connections = b.m.liveTotals()
+	p.Services, p.Connections = b.m.LiveTotals()
 	for _, n := range b.m.Nodes {
 		if n.FetchStatus != "" && n.FetchStatus != "OK" {
 			p.FetchProblems = append(p.FetchProblems, n)
@@ -284,12 +320,12 @@ func (b *builder) overview() error {
 			p.SourceProblems = append(p.SourceProblems, s)
 		}
 	}
-	return b.render("index.html", "index", p)
+	return b.render(pg.path, pg.tmpl, p)
 }
 
 type nodePage struct {
 	*page
-	N    *Node
+	N    *analyze.Node
 	Slug string
 }
 
@@ -304,8 +340,8 @@ func (p *nodePage) ChecksFor(process string) []string {
 	return out
 }
 
-func (b *builder) nodes() error {
-	if err := b.render("nodes.html", "nodes", b.newPage("nodes.html", "Nodes")); err != nil {
+func (b *builder) nodes(pg sitePage) error {
+	if err := b.plain(pg); err != nil {
 		return err
 	}
 	for _, n := range b.m.Nodes {
@@ -326,7 +362,7 @@ type groupPage struct {
 }
 
 func (b *builder) groups() error {
-	for _, g := range b.m.Groups() {
+	for _, g := range b.groupList {
 		path := GroupPath(g.Key)
 		p := &groupPage{page: b.newPage(path+".html", fmt.Sprintf("Group %s (%d nodes)", g.Key, len(g.Members))), G: g}
 		p.Graph = b.inlineSVG(path)
@@ -339,13 +375,13 @@ func (b *builder) groups() error {
 
 type processPage struct {
 	*page
-	P *Process
+	P *analyze.Process
 }
 
-func (b *builder) services() error {
-	p := b.newPage("services.html", "Services")
+func (b *builder) services(pg sitePage) error {
+	p := b.top(pg)
 	p.Graph = b.inlineSVG("graphs/services")
-	if err := b.render("services.html", "services", p); err != nil {
+	if err := b.render(pg.path, pg.tmpl, p); err != nil {
 		return err
 	}
 	for _, pr := range b.m.Processes {
@@ -357,18 +393,6 @@ func (b *builder) services() error {
 		}
 	}
 	return nil
-}
-
-func (b *builder) alerts() error {
-	return b.render("alerts.html", "alerts", b.newPage("alerts.html", "Alerts"))
-}
-
-func (b *builder) geo() error {
-	return b.render("geo.html", "geo", b.newPage("geo.html", "Geo"))
-}
-
-func (b *builder) settings() error {
-	return b.render("settings.html", "settings", b.newPage("settings.html", "Settings"))
 }
 
 // note renders notes/<kind>/<name>.md, if there is one (see readNote).
@@ -421,10 +445,9 @@ func (b *builder) data() error {
 	return nil
 }
 
-// stamp shows a unix time in UTC, or "never".
-func stamp(t int64) string {
-	if t <= 0 {
-		return "never"
-	}
-	return time.Unix(t, 0).UTC().Format("2006-01-02 15:04 UTC")
+// foldedNodes is the argument of the template foldedNodes: node names
+// with the page that links them.
+type foldedNodes struct {
+	Page  any
+	Nodes []string
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/redistest"
 )
 
@@ -36,7 +37,7 @@ var badKeys = map[string]string{
 func plantBadData(t *testing.T, s *Store) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := s.AddNodes(ctx, []NodeSpec{{Name: "web01"}, {Name: "db01"}, {Name: "app01"}}); err != nil {
+	if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "web01"}, {Name: "db01"}, {Name: "app01"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"web01", "db01", "app01"} {
@@ -183,7 +184,7 @@ func TestHostileBadSnapshot(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		for _, ts := range []int64{100, 200, 300} {
-			a := &Architecture{Version: ArchitectureVersion, Time: ts, Nodes: []string{"web01"}}
+			a := &domain.Architecture{Version: domain.ArchitectureVersion, Time: ts, Nodes: []string{"web01"}}
 			if err := s.SaveSnapshot(ctx, a, 0); err != nil {
 				t.Fatal(err)
 			}

@@ -7,22 +7,23 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/redis/go-redis/v9"
 )
 
 // SettingValue is a setting with what is stored for it.
 type SettingValue struct {
-	*Setting
-	Stored Value // what dotm::config::<name> holds, when IsSet
+	*domain.Setting
+	Stored domain.Value // what dotm::config::<name> holds, when IsSet
 	IsSet  bool
 }
 
 // Value is the value in effect: the stored one merged over the default.
-func (sv SettingValue) Value() Value { return sv.Effective(sv.Stored, sv.IsSet) }
+func (sv SettingValue) Value() domain.Value { return sv.Effective(sv.Stored, sv.IsSet) }
 
 // Config reads every setting in one round trip.
 func (s *Store) Config(ctx context.Context) ([]SettingValue, error) {
-	all := Settings()
+	all := domain.Settings()
 	type read struct {
 		str  *redis.StringCmd
 		list *redis.StringSliceCmd
@@ -33,11 +34,11 @@ func (s *Store) Config(ctx context.Context) ([]SettingValue, error) {
 		for i, st := range all {
 			k := configKey(st.Name)
 			switch st.Kind {
-			case Text:
+			case domain.Text:
 				reads[i].str = p.Get(ctx, k)
-			case List:
+			case domain.List:
 				reads[i].list = p.LRange(ctx, k, 0, -1)
-			case Hash:
+			case domain.Hash:
 				reads[i].hash = p.HGetAll(ctx, k)
 			}
 		}
@@ -92,7 +93,7 @@ func (s *Store) listAsString(ctx context.Context, key string) ([]string, error) 
 
 // SetSetting stores a value (validated by the caller through ParseValue)
 // atomically, replacing what was there.
-func (s *Store) SetSetting(ctx context.Context, st *Setting, v Value) error {
+func (s *Store) SetSetting(ctx context.Context, st *domain.Setting, v domain.Value) error {
 	if err := st.Validate(v); err != nil {
 		return err
 	}
@@ -100,13 +101,13 @@ func (s *Store) SetSetting(ctx context.Context, st *Setting, v Value) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, k)
 		switch st.Kind {
-		case Text:
+		case domain.Text:
 			p.Set(ctx, k, v.Text, 0)
-		case List:
+		case domain.List:
 			if len(v.List) > 0 {
 				p.RPush(ctx, k, toAny(v.List)...)
 			}
-		case Hash:
+		case domain.Hash:
 			if len(v.Hash) > 0 {
 				p.HSet(ctx, k, v.Hash)
 			}
@@ -120,7 +121,7 @@ func (s *Store) SetSetting(ctx context.Context, st *Setting, v Value) error {
 }
 
 // UnsetSetting deletes a stored value, so the default applies again.
-func (s *Store) UnsetSetting(ctx context.Context, st *Setting) error {
+func (s *Store) UnsetSetting(ctx context.Context, st *domain.Setting) error {
 	if err := s.rdb.Del(ctx, configKey(st.Name)).Err(); err != nil {
 		return fmt.Errorf("unset setting %s: %w", st.Name, err)
 	}

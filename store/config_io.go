@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/lwindolf/dotm/domain"
 )
 
 // ExportConfig returns one JSON object of all settings that are set,
@@ -50,17 +52,17 @@ func (s *Store) ImportConfig(ctx context.Context, data []byte) error {
 		return err
 	}
 	type update struct {
-		st *Setting
-		v  Value
+		st *domain.Setting
+		v  domain.Value
 	}
 	var updates []update
 	for _, name := range slices.Sorted(maps.Keys(in)) {
-		st, err := Lookup(name)
+		st, err := domain.Lookup(name)
 		if err != nil {
 			return err
 		}
 		raw := string(in[name])
-		if st.Kind == Text {
+		if st.Kind == domain.Text {
 			if err := json.Unmarshal(in[name], &raw); err != nil {
 				return fmt.Errorf("setting %s: want a JSON string: %w", name, err)
 			}
@@ -80,17 +82,17 @@ func (s *Store) ImportConfig(ctx context.Context, data []byte) error {
 	return nil
 }
 
-func keepMaskedSecrets(st *Setting, v Value, current []SettingValue) {
+func keepMaskedSecrets(st *domain.Setting, v domain.Value, current []SettingValue) {
 	for _, f := range st.Fields {
-		if f.Type != FieldSecret && f.Type != FieldURL || f.Type == FieldSecret && v.Hash[f.Name] != Mask {
+		if f.Type != domain.FieldSecret && f.Type != domain.FieldURL || f.Type == domain.FieldSecret && v.Hash[f.Name] != domain.Mask {
 			continue
 		}
 		for _, sv := range current {
 			if sv.Name == st.Name {
 				old, ok := sv.Stored.Hash[f.Name]
-				if f.Type == FieldURL {
+				if f.Type == domain.FieldURL {
 					// A masked URL from an export means: keep the stored one.
-					if ok && v.Hash[f.Name] != old && v.Hash[f.Name] == redactURL(old) {
+					if ok && v.Hash[f.Name] != old && v.Hash[f.Name] == domain.RedactURL(old) {
 						v.Hash[f.Name] = old
 					}
 					continue

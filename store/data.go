@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -268,7 +269,7 @@ type NodeData struct {
 // transaction as the write.
 func (s *Store) WriteNodeData(ctx context.Context, d NodeData) error {
 	name := d.Node.Name
-	if err := ValidateNodeName(name); err != nil {
+	if err := domain.ValidateNodeName(name); err != nil {
 		return err
 	}
 	clock := time.Now().Unix()
@@ -361,7 +362,7 @@ func (s *Store) services(ctx context.Context, node string) ([]Service, []Problem
 		}
 		n, port, ok := splitKey(strings.TrimPrefix(k, keySvcPfx))
 		port, container := cutContainer(port)
-		p, err := ParsePort(port)
+		p, err := domain.ParsePort(port)
 		if !ok || err != nil {
 			bad = append(bad, Problem{Key: k, Err: errors.New("not of the form dotm::services::<node>::<port>")})
 			continue
@@ -474,4 +475,15 @@ func (s *Store) SetResolver(ctx context.Context, m map[string]string) error {
 		return fmt.Errorf("write resolver entries: %w", err)
 	}
 	return nil
+}
+
+// ComparePorts orders ports as stored in connections: numbers by value,
+// before names such as "high".
+func ComparePorts(a, b string) int {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	if errA == nil && errB == nil {
+		return cmp.Compare(x, y)
+	}
+	return strings.Compare(a, b)
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lwindolf/dotm/domain"
 )
 
 // The embedded store's own promises: it persists across processes, honours
@@ -22,9 +24,10 @@ func TestEmbeddedPersists(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := mustOpen(t, dir)
-	if _, err := s.AddNodes(ctx, []NodeSpec{{Name: "x"}}); err != nil {
+	if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "x"}}); err != nil {
 		t.Fatal(err)
 	}
+	expiry := time.Now().Add(1200 * time.Millisecond)
 	if err := s.SetChecks(ctx, NodeCheck{Node: "x", Status: "UP"}, nil, 1200*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +45,23 @@ func TestEmbeddedPersists(t *testing.T) {
 	}
 	s.Close()
 
-	time.Sleep(1500 * time.Millisecond)
-	s = mustOpen(t, dir)
-	if _, _, ok, _ := s.Checks(ctx, "x"); ok {
-		t.Error("checks outlived their expiry while the store was closed")
+	// Reopen until the checks are gone: they expire while the store is
+	// closed, within a minute at the latest.
+	for deadline := expiry.Add(time.Minute); ; {
+		s = mustOpen(t, dir)
+		_, _, ok, err := s.Checks(ctx, "x")
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("checks outlived their expiry while the store was closed")
+		}
+		time.Sleep(50 * time.Millisecond) // polling: the store is closed, nothing to wait on
 	}
-	s.Close()
 }
 
 // Bytes that are not UTF-8 (compressed snapshots, a process name from a
@@ -56,8 +70,8 @@ func TestEmbeddedKeepsBinaryValues(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := mustOpen(t, dir)
-	a := &Architecture{Version: ArchitectureVersion, Time: 1795000000, Nodes: []string{"web01"},
-		Services: []ArchService{{Node: "web01", Port: 80, Process: "nginx"}}}
+	a := &domain.Architecture{Version: domain.ArchitectureVersion, Time: 1795000000, Nodes: []string{"web01"},
+		Services: []domain.ArchService{{Node: "web01", Port: 80, Process: "nginx"}}}
 	if err := s.SaveSnapshot(ctx, a, time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -86,14 +100,18 @@ func TestEmbeddedReadOnlyRunWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := mustOpen(t, dir)
-	s.AddNodes(ctx, []NodeSpec{{Name: "x"}})
+	s.AddNodes(ctx, []domain.NodeSpec{{Name: "x"}})
 	s.Close()
 	path := filepath.Join(dir, dataFile)
+	// A modification time in the past: any rewrite moves it to now.
+	past := time.Unix(1_700_000_000, 0)
+	if err := os.Chtimes(path, past, past); err != nil {
+		t.Fatal(err)
+	}
 	before, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
 	s = mustOpen(t, dir)
 	if _, err := s.Nodes(ctx); err != nil {
 		t.Fatal(err)
@@ -175,6 +193,8 @@ func TestHostileEmbeddedKilled(t *testing.T) {
 		if _, err := out.Read(buf); err != nil {
 			t.Fatalf("writer did not start: %v", err)
 		}
+		// Not a wait for anything: the writer is running (it said so);
+		// the pause only moves the kill to another point of its writes.
 		time.Sleep(time.Duration(round*37) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()

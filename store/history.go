@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -91,32 +92,32 @@ func (s *Store) DropSnapshots(ctx context.Context, cutoff int64) error {
 // the snapshot (dotm::history::<time>::summary), so the history is shown
 // without reading every snapshot.
 type SnapshotSummary struct {
-	Version int    `json:"version"`
-	Time    int64  `json:"time"`
-	Totals  Totals `json:"totals"`
+	Version int           `json:"version"`
+	Time    int64         `json:"time"`
+	Totals  domain.Totals `json:"totals"`
 	// Changes are against the snapshot before; nil for the first one kept.
-	Changes *Changes `json:"changes,omitempty"`
+	Changes *domain.Changes `json:"changes,omitempty"`
 }
 
 // SaveSnapshot stores a as the snapshot taken at a.Time, compressed, with
 // its summary: the changes against the newest snapshot before it.
-func (s *Store) SaveSnapshot(ctx context.Context, a *Architecture, ttl time.Duration) error {
-	sum := SnapshotSummary{Version: ArchitectureVersion, Time: a.Time, Totals: a.Totals()}
+func (s *Store) SaveSnapshot(ctx context.Context, a *domain.Architecture, ttl time.Duration) error {
+	sum := SnapshotSummary{Version: domain.ArchitectureVersion, Time: a.Time, Totals: a.Totals()}
 	prev, err := s.previousSnapshot(ctx, a.Time)
 	if err != nil {
 		return err
 	}
 	if prev != nil {
-		sum.Changes = Diff(prev, a)
+		sum.Changes = domain.Diff(prev, a)
 	}
 	b, err := json.Marshal(sum)
 	if err != nil {
 		return err
 	}
-	if err := s.AddSnapshot(ctx, a.Time, a.compress(), ttl); err != nil {
+	if err := s.AddSnapshot(ctx, a.Time, a.Compressed(), ttl); err != nil {
 		return err
 	}
-	if err := s.rdb.Set(ctx, summaryKey(a.Time), gzipBytes(b), ttl).Err(); err != nil {
+	if err := s.rdb.Set(ctx, summaryKey(a.Time), domain.Gzip(b), ttl).Err(); err != nil {
 		return fmt.Errorf("store summary of snapshot %d: %w", a.Time, err)
 	}
 	return nil
@@ -124,7 +125,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, a *Architecture, ttl time.Dura
 
 // previousSnapshot is the newest readable snapshot taken before ts, or
 // nil.
-func (s *Store) previousSnapshot(ctx context.Context, ts int64) (*Architecture, error) {
+func (s *Store) previousSnapshot(ctx context.Context, ts int64) (*domain.Architecture, error) {
 	all, err := s.History(ctx)
 	if err != nil {
 		return nil, err
@@ -147,12 +148,12 @@ func (s *Store) previousSnapshot(ctx context.Context, ts int64) (*Architecture, 
 
 // LoadSnapshot reads the snapshot taken at ts; ok is false when it is
 // gone (expired). A snapshot that cannot be read is a Problem.
-func (s *Store) LoadSnapshot(ctx context.Context, ts int64) (a *Architecture, ok bool, err error) {
+func (s *Store) LoadSnapshot(ctx context.Context, ts int64) (a *domain.Architecture, ok bool, err error) {
 	doc, ok, err := s.Snapshot(ctx, ts)
 	if err != nil || !ok {
 		return nil, ok, err
 	}
-	if a, err = ParseArchitecture(doc); err != nil {
+	if a, err = domain.ParseArchitecture(doc); err != nil {
 		return nil, false, Problem{Key: snapshotKey(ts), Err: fmt.Errorf("snapshot %d: %w; delete it with redis-cli DEL", ts, err)}
 	}
 	a.Time = cmp.Or(a.Time, ts)
@@ -212,23 +213,23 @@ func (s *Store) summarize(ctx context.Context, ts int64) (SnapshotSummary, error
 	if !ok {
 		return SnapshotSummary{}, errGone
 	}
-	sum := SnapshotSummary{Version: ArchitectureVersion, Time: ts, Totals: a.Totals()}
+	sum := SnapshotSummary{Version: domain.ArchitectureVersion, Time: ts, Totals: a.Totals()}
 	prev, err := s.previousSnapshot(ctx, ts)
 	if err != nil {
 		return sum, err
 	}
 	if prev != nil {
-		sum.Changes = Diff(prev, a)
+		sum.Changes = domain.Diff(prev, a)
 	}
 	return sum, nil
 }
 
 func parseSummary(doc []byte, sum *SnapshotSummary) error {
-	b, err := gunzip(doc)
+	b, err := domain.Gunzip(doc)
 	if err == nil {
 		err = json.Unmarshal(b, sum)
 	}
-	if err == nil && (sum.Version < 1 || sum.Version > ArchitectureVersion) {
+	if err == nil && (sum.Version < 1 || sum.Version > domain.ArchitectureVersion) {
 		err = fmt.Errorf("version %d", sum.Version)
 	}
 	return err

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"testing"
+
+	"github.com/lwindolf/dotm/domain"
 )
 
 // Each snapshot is stored with its changes against the one before; a
@@ -10,15 +12,15 @@ import (
 func TestSnapshotSummaries(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		arch := func(ts int64, remotes ...string) *Architecture {
-			a := &Architecture{Version: ArchitectureVersion, Time: ts, Nodes: []string{"web01"},
-				Services: []ArchService{{Node: "web01", Port: 80, Process: "nginx"}}}
+		arch := func(ts int64, remotes ...string) *domain.Architecture {
+			a := &domain.Architecture{Version: domain.ArchitectureVersion, Time: ts, Nodes: []string{"web01"},
+				Services: []domain.ArchService{{Node: "web01", Port: 80, Process: "nginx"}}}
 			for _, r := range remotes {
-				a.Connections = append(a.Connections, ArchLink{Node: "web01", Direction: Out, Port: "8080", Remote: r, Process: "nginx"})
+				a.Connections = append(a.Connections, domain.ArchLink{Node: "web01", Direction: Out, Port: "8080", Remote: r, Process: "nginx"})
 			}
 			return a
 		}
-		for _, a := range []*Architecture{arch(100, "app01", "app02"), arch(200, "app01", "app02"), arch(300, "app01")} {
+		for _, a := range []*domain.Architecture{arch(100, "app01", "app02"), arch(200, "app01", "app02"), arch(300, "app01")} {
 			if err := s.SaveSnapshot(ctx, a, 0); err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/lwindolf/dotm/domain"
 )
 
 // The store itself keeps times at their newest, whatever the writer
@@ -33,7 +35,7 @@ func TestHostileOlderWriteKeepsNewest(t *testing.T) {
 			}
 		}
 		now := time.Now().Unix()
-		if _, err := s.AddNodes(ctx, []NodeSpec{{Name: "web01"}}); err != nil {
+		if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "web01"}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.WriteNodeData(ctx, data(now-60, "OK")); err != nil {

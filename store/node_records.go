@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lwindolf/dotm/domain"
 )
 
 // nodeScanBatch is the COUNT hint of NodeRecords' SCAN: one node's keys
@@ -19,7 +21,7 @@ const nodeScanBatch = 5000
 // monitoring check of one node needs, at a fraction of the cost of
 // reading the fleet.
 func (s *Store) NodeRecords(ctx context.Context, node string) ([]Service, []Connection, error) {
-	if err := ValidateNodeName(node); err != nil {
+	if err := domain.ValidateNodeName(node); err != nil {
 		return nil, nil, err
 	}
 	pattern := prefix + "*" + sep + globEscape(node) + sep + "*"

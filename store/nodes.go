@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -38,110 +36,6 @@ const (
 	fMethod      = "method"
 )
 
-// NodeSpec is a node to add: a name and, optionally, the address to reach
-// it by (NAME=HOST[:PORT] on the command line).
-type NodeSpec struct {
-	Name    string
-	Address string
-	// Method overrides fetch_parameters' method for this node.
-	Method string
-}
-
-// Methods are the fetch methods a node can use.
-var Methods = []string{"agent", "ssh", "local"}
-
-// ValidateMethod accepts a fetch method name, or "" for the default.
-func ValidateMethod(m string) error {
-	if m == "" || slices.Contains(Methods, m) {
-		return nil
-	}
-	return fmt.Errorf("fetch method %q is not one of %s", m, strings.Join(Methods, ", "))
-}
-
-// ParseNodeSpec reads NAME or NAME=HOST[:PORT] and validates both parts.
-func ParseNodeSpec(s string) (NodeSpec, error) {
-	name, addr, hasAddr := strings.Cut(s, "=")
-	spec := NodeSpec{Name: name, Address: addr}
-	if err := ValidateNodeName(name); err != nil {
-		return spec, err
-	}
-	if hasAddr {
-		if err := ValidateAddress(addr); err != nil {
-			return spec, fmt.Errorf("node %s: %w", name, err)
-		}
-	}
-	return spec, nil
-}
-
-// ValidateNodeName accepts a DNS-like name (letters, digits, '-', '_'
-// in dot-separated labels of at most 63 characters, 253 in all) or an IPv4
-// address. IPv6 addresses are refused because "::" separates the parts of
-// dotm's Redis keys: name such a node and give the address after '='.
-func ValidateNodeName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("empty node name")
-	case len(name) > 253:
-		return fmt.Errorf("node name %.40q... is longer than 253 characters", name)
-	case strings.Contains(name, ":"):
-		return fmt.Errorf("node name %q contains ':'; for an IPv6 node give a name and the address, "+
-			"like db01=[2001:db8::5]:4848", name)
-	}
-	if _, err := netip.ParseAddr(name); err == nil {
-		return nil
-	}
-	for _, label := range strings.Split(name, ".") {
-		if err := checkLabel(label); err != nil {
-			return fmt.Errorf("node name %q: %w; use a host name like web01 or web01.dc1.example.com, or an IPv4 address", name, err)
-		}
-	}
-	return nil
-}
-
-func checkLabel(l string) error {
-	if l == "" {
-		return errors.New("empty label (two dots in a row, or a dot at an end)")
-	}
-	if len(l) > 63 {
-		return errors.New("a label is longer than 63 characters")
-	}
-	for _, r := range l {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
-		if !ok {
-			return fmt.Errorf("character %q is not allowed", r)
-		}
-	}
-	return nil
-}
-
-// ValidateAddress accepts HOST, HOST:PORT, IPv6 literal or [IPv6]:PORT,
-// where HOST is a host name or an IP address.
-func ValidateAddress(addr string) error {
-	host, port := addr, ""
-	if h, p, err := net.SplitHostPort(addr); err == nil {
-		host, port = h, p
-	} else if strings.HasPrefix(addr, "[") {
-		return fmt.Errorf("address %q: want [IPv6]:PORT", addr)
-	}
-	if port != "" {
-		if _, err := ParsePort(port); err != nil {
-			return fmt.Errorf("address %q: %w", addr, err)
-		}
-	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return nil
-	}
-	if strings.Contains(host, ":") {
-		return fmt.Errorf("address %q: an IPv6 address with a port needs brackets, like [2001:db8::5]:4848", addr)
-	}
-	for _, label := range strings.Split(host, ".") {
-		if err := checkLabel(label); err != nil {
-			return fmt.Errorf("address %q: %w; want HOST or HOST:PORT", addr, err)
-		}
-	}
-	return nil
-}
-
 // addNodesScript appends names not yet in the list, atomically, and
 // returns those it added.
 var addNodesScript = redis.NewScript(`
@@ -159,7 +53,7 @@ return added`)
 
 // AddNodes adds nodes to dotm::nodes (names already there stay where they
 // are) and stores each given address and method. It returns the names that were new.
-func (s *Store) AddNodes(ctx context.Context, specs []NodeSpec) ([]string, error) {
+func (s *Store) AddNodes(ctx context.Context, specs []domain.NodeSpec) ([]string, error) {
 	if len(specs) == 0 {
 		return nil, nil
 	}

@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lwindolf/dotm/domain"
 )
 
 func TestSettingsCatalogue(t *testing.T) {
-	all := Settings()
+	all := domain.Settings()
 	want := []string{"fetch_parameters", "other_internal_networks", "user_node_aliases", "nagios_instance",
 		"history", "aging", "unused", "expire", "hiding", "service_mapping", "udp_services", "service_port_whitelist", "service_name_whitelist"}
 	if len(all) != len(want) {
@@ -23,11 +25,11 @@ func TestSettingsCatalogue(t *testing.T) {
 			t.Errorf("default of %s does not validate: %v", s.Name, err)
 		}
 	}
-	m, _ := Lookup("service_mapping")
+	m, _ := domain.Lookup("service_mapping")
 	if got := m.Default.Hash["^Postgres.*"]; !strings.Contains(got, "^postgres") {
 		t.Errorf("PostgreSQL preset %q does not match the process name postgres", got)
 	}
-	if p, _ := Lookup("service_port_whitelist"); p.Default.Text != "53,953,22,5666,4949,4848,25,631,24007,24009,111,2049" {
+	if p, _ := domain.Lookup("service_port_whitelist"); p.Default.Text != "53,953,22,5666,4949,4848,25,631,24007,24009,111,2049" {
 		t.Errorf("port whitelist default = %q", p.Default.Text)
 	}
 }
@@ -49,7 +51,7 @@ func TestParseValueErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.setting+" "+c.in, func(t *testing.T) {
-			s, err := Lookup(c.setting)
+			s, err := domain.Lookup(c.setting)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +61,7 @@ func TestParseValueErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Lookup("colour"); err == nil || !strings.Contains(err.Error(), "service_mapping") {
+	if _, err := domain.Lookup("colour"); err == nil || !strings.Contains(err.Error(), "service_mapping") {
 		t.Errorf("unknown setting: err = %v, want the list of settings", err)
 	}
 }
@@ -74,7 +76,7 @@ func TestConfigSetExportImport(t *testing.T) {
 			"nagios_instance":         `{"source":"/var/lib/nagios4/status.dat","password":"s3cret","use_aliases":true}`,
 		}
 		for name, in := range set {
-			st, _ := Lookup(name)
+			st, _ := domain.Lookup(name)
 			v, err := st.ParseValue(in)
 			if err != nil {
 				t.Fatal(err)
@@ -95,7 +97,7 @@ func TestConfigSetExportImport(t *testing.T) {
 					t.Errorf("mapping not merged over presets: %v", eff)
 				}
 			case "nagios_instance":
-				if got := sv.Text(sv.Value()); strings.Contains(got, "s3cret") || !strings.Contains(got, Mask) {
+				if got := sv.Text(sv.Value()); strings.Contains(got, "s3cret") || !strings.Contains(got, domain.Mask) {
 					t.Errorf("secret shown: %s", got)
 				}
 				if sv.Value().Hash["expire"] != "86400" || sv.Value().Hash["use_aliases"] != "1" {
@@ -147,7 +149,7 @@ func TestLoadConfOriginalForms(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		nets := configKey("other_internal_networks")
-		has := func(c *Conf, cidrs ...string) bool {
+		has := func(c *domain.Conf, cidrs ...string) bool {
 			for _, want := range cidrs {
 				if !slices.Contains(c.InternalNets, netip.MustParsePrefix(want)) {
 					return false
@@ -181,10 +183,10 @@ func TestLoadConfOriginalForms(t *testing.T) {
 }
 
 func TestUDPServicesSetting(t *testing.T) {
-	if !ConfFrom(map[string]Value{}).UDPServices {
+	if !domain.ConfFrom(map[string]domain.Value{}).UDPServices {
 		t.Error("UDP services are off by default")
 	}
-	if ConfFrom(map[string]Value{"udp_services": {Hash: map[string]string{"enabled": "0"}}}).UDPServices {
+	if domain.ConfFrom(map[string]domain.Value{"udp_services": {Hash: map[string]string{"enabled": "0"}}}).UDPServices {
 		t.Error("udp_services enabled=0 leaves UDP services on")
 	}
 }

@@ -1,7 +1,8 @@
 // Package store is dotm's data contract in Redis: the one package that
 // knows the key names, with typed reads and writes for nodes, services,
 // connections, the resolver, monitoring checks, settings, state, the task
-// queue and history.
+// queue and history. What the records mean (architecture, settings, node
+// specs) is package domain.
 //
 // A Store talks to a Redis server (single, Cluster or Sentinel) or, when no
 // server is given, to an embedded store kept in a local data directory.
@@ -95,3 +96,11 @@ func (s *Store) Checkpoint() error {
 }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// QuietClientLogs stops the Redis client from logging dial retries on its
+// own: dotm reports a failure once, with what to do about it.
+func QuietClientLogs() { redis.SetLogger(quietLogger{}) }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/redistest"
 )
 
@@ -44,14 +45,14 @@ func openT(t *testing.T, o Options) *Store {
 func TestNodes(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		added, err := s.AddNodes(ctx, []NodeSpec{{Name: "web01"}, {Name: "db01", Address: "127.0.0.5:4848"}})
+		added, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "web01"}, {Name: "db01", Address: "127.0.0.5:4848"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(added, []string{"web01", "db01"}) {
 			t.Errorf("added = %v", added)
 		}
-		added, err = s.AddNodes(ctx, []NodeSpec{{Name: "db01"}, {Name: "app01"}})
+		added, err = s.AddNodes(ctx, []domain.NodeSpec{{Name: "db01"}, {Name: "app01"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -22,19 +23,19 @@ func newClient(raw string) (*Store, error) {
 	u, err := url.Parse(first)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
 		return nil, fmt.Errorf("bad Redis URL %q: want redis://host:port, rediss://host:port or unix:///path "+
-			"(several comma-separated for a Cluster, ?master_name=NAME for Sentinel)", redact(raw))
+			"(several comma-separated for a Cluster, ?master_name=NAME for Sentinel)", domain.Redact(raw))
 	}
 	q := u.Query()
 	for _, p := range parts[1:] {
 		pu, err := url.Parse(strings.TrimSpace(p))
 		if err != nil || pu.Host == "" {
-			return nil, fmt.Errorf("bad Redis URL %q in %q: want redis://host:port", redact(p), redact(raw))
+			return nil, fmt.Errorf("bad Redis URL %q in %q: want redis://host:port", domain.Redact(p), domain.Redact(raw))
 		}
 		q.Add("addr", pu.Host)
 	}
 	u.RawQuery = q.Encode()
 	full := u.String()
-	where := redact(raw)
+	where := domain.Redact(raw)
 
 	switch {
 	case q.Get("master_name") != "":
@@ -56,38 +57,4 @@ func newClient(raw string) (*Store, error) {
 		}
 		return &Store{rdb: redis.NewClient(o), kind: "single", where: where}, nil
 	}
-}
-
-// redactURL hides the password of one URL (user info and any *password
-// query parameter); a path or a URL without a password is returned as it
-// is, one that does not parse as "(unparsable URL)".
-func redactURL(raw string) string {
-	if !strings.Contains(raw, "://") {
-		return raw
-	}
-	return redact(raw)
-}
-
-// redact hides the passwords in a --redis value (user info and any
-// *password query parameter), so it can appear in messages and logs.
-func redact(raw string) string {
-	parts := strings.Split(raw, ",")
-	for i, p := range parts {
-		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil {
-			parts[i] = "(unparsable URL)"
-			continue
-		}
-		q := u.Query()
-		for k := range q {
-			if strings.Contains(strings.ToLower(k), "password") {
-				q.Set(k, "xxxxx")
-			}
-		}
-		if len(q) > 0 {
-			u.RawQuery = q.Encode()
-		}
-		parts[i] = u.Redacted()
-	}
-	return strings.Join(parts, ",")
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/redistest"
 )
 
@@ -56,7 +57,7 @@ func TestOpenUnixSocketWithPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.AddNodes(ctx, []NodeSpec{{Name: "x"}}); err != nil {
+	if _, err := s.AddNodes(ctx, []domain.NodeSpec{{Name: "x"}}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(s.Where(), "s3cret") {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
 )
@@ -150,7 +151,7 @@ func TestHostileBadStoreCLI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			specs := []store.NodeSpec{{Name: "web01", Method: "local"}, {Name: "db01", Method: "local"}, {Name: "app01", Method: "local"}}
+			specs := []domain.NodeSpec{{Name: "web01", Method: "local"}, {Name: "db01", Method: "local"}, {Name: "app01", Method: "local"}}
 			if _, err := st.AddNodes(ctx, specs); err != nil {
 				t.Fatal(err)
 			}

@@ -10,9 +10,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/lwindolf/dotm/analyze"
+	"github.com/lwindolf/dotm/domain"
+	"github.com/lwindolf/dotm/impact"
 	"github.com/lwindolf/dotm/internal/alarm"
 	"github.com/lwindolf/dotm/internal/plugin"
-	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -221,29 +223,29 @@ func checkCollection(ctx context.Context, s *store.Store, now time.Time, age, fa
 
 // checkNode checks one node's findings, computed by the report's code.
 func checkNode(ctx context.Context, s *store.Store, now time.Time, node string, th plugin.Thresholds) (*plugin.Result, error) {
-	m, ok, err := render.LoadNode(ctx, s, node, now)
+	m, ok, err := analyze.LoadNode(ctx, s, node, now)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return unknown("%s is not a dotm node; see dotm nodes list", node), nil
 	}
-	return alarm.NodeResult(render.FindingsOf(m, 0).For(node), node, th), nil
+	return alarm.NodeResult(analyze.FindingsOf(m, 0).For(node), node, th), nil
 }
 
 // checkFleet checks the findings of the whole fleet.
 func checkFleet(ctx context.Context, s *store.Store, now time.Time, th plugin.Thresholds) (*plugin.Result, error) {
-	m, err := render.Load(ctx, s, now)
+	m, err := analyze.Load(ctx, s, now)
 	if err != nil {
 		return nil, err
 	}
-	return alarm.FleetResult(render.FindingsOf(m, 0), m.Current.Nodes, th), nil
+	return alarm.FleetResult(analyze.FindingsOf(m, 0), m.Current.Nodes, th), nil
 }
 
 // checkImpact counts the nodes that depend on node's service on port,
 // with the impact code of the site's alert pages.
 func checkImpact(ctx context.Context, s *store.Store, node, port string, th plugin.Thresholds) (*plugin.Result, error) {
-	p, err := store.ParsePort(port)
+	p, err := domain.ParsePort(port)
 	if err != nil {
 		return unknown("--service %q: %v", port, err), nil
 	}
@@ -277,7 +279,7 @@ func checkImpact(ctx context.Context, s *store.Store, node, port string, th plug
 	if err != nil {
 		return nil, err
 	}
-	deps := render.NewGraph(conns, svcs).Impact(node, strconv.Itoa(p))
+	deps := impact.New(conns, svcs).Impact(node, strconv.Itoa(p))
 	r := &plugin.Result{}
 	var direct, all int
 	for _, d := range deps {

@@ -14,11 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/alarm"
 	"github.com/lwindolf/dotm/internal/redistest"
-	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -42,11 +43,11 @@ func collectedFleet(tb testing.TB, n int, port uint16) (*redistest.Server, *simf
 	}
 	// Unused after aging too (the default asks for days), so that the
 	// two rounds an hour apart give unused services.
-	unused, err := store.Lookup("unused")
+	unused, err := domain.Lookup("unused")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := st.SetSetting(ctx, unused, store.Value{Hash: map[string]string{"Services": "0"}}); err != nil {
+	if err := st.SetSetting(ctx, unused, domain.Value{Hash: map[string]string{"Services": "0"}}); err != nil {
 		tb.Fatal(err)
 	}
 	statusDat := filepath.Join(tb.TempDir(), "status.dat")
@@ -92,19 +93,19 @@ func TestCheckNodeMatchesReport(t *testing.T) {
 	}
 	defer st.Close()
 	at := time.Unix(now, 0)
-	m, err := render.Load(ctx, st, at)
+	m, err := analyze.Load(ctx, st, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fleet := render.FindingsOf(m, 0)
+	fleet := analyze.FindingsOf(m, 0)
 	var kinds [4]int
 	for _, n := range m.Nodes {
 		want := fleet.For(n.Name)
-		nm, ok, err := render.LoadNode(ctx, st, n.Name, at)
+		nm, ok, err := analyze.LoadNode(ctx, st, n.Name, at)
 		if err != nil || !ok {
 			t.Fatalf("LoadNode(%s) = %v, %v", n.Name, ok, err)
 		}
-		got := render.FindingsOf(nm, 0).For(n.Name)
+		got := analyze.FindingsOf(nm, 0).For(n.Name)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: findings read for the node alone\n%+v\nwant, as in the fleet's findings,\n%+v", n.Name, got, want)
 		}
@@ -176,7 +177,7 @@ func BenchmarkCheck2000(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		m, err := render.Load(context.Background(), st, time.Unix(now, 0))
+		m, err := analyze.Load(context.Background(), st, time.Unix(now, 0))
 		if err != nil {
 			b.Fatal(err)
 		}

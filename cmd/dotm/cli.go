@@ -11,7 +11,6 @@ import (
 	"github.com/lwindolf/dotm/internal/clidoc"
 	"github.com/lwindolf/dotm/internal/textsafe"
 	"github.com/lwindolf/dotm/store"
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 )
 
@@ -51,10 +50,6 @@ type command struct {
 	bind func(fs *pflag.FlagSet) runFunc
 }
 
-type quietLogger struct{}
-
-func (quietLogger) Printf(context.Context, string, ...any) {}
-
 // usageError is bad usage: exit status 2, with a pointer to --help.
 type usageError struct {
 	path string
@@ -69,9 +64,7 @@ func usagef(path, format string, a ...any) error {
 }
 
 func run(ctx context.Context, args []string, e *env) int {
-	// go-redis logs dial retries on its own; dotm reports a failure once,
-	// with what to do about it.
-	redis.SetLogger(quietLogger{})
+	store.QuietClientLogs()
 	err := execute(ctx, e, root(), "dotm", args)
 	if err == nil {
 		return exitOK

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/render"
 	"github.com/lwindolf/dotm/store"
 	"github.com/spf13/pflag"
@@ -96,7 +97,7 @@ func wrap(text string, width int) []string {
 	return lines
 }
 
-func lookupSetting(path string, args []string, n int) (*store.Setting, error) {
+func lookupSetting(path string, args []string, n int) (*domain.Setting, error) {
 	if len(args) != n {
 		want := "KEY"
 		if n == 2 {
@@ -104,7 +105,7 @@ func lookupSetting(path string, args []string, n int) (*store.Setting, error) {
 		}
 		return nil, usagef(path, "want %s, got %d argument(s)", want, len(args))
 	}
-	st, err := store.Lookup(args[0])
+	st, err := domain.Lookup(args[0])
 	if err != nil {
 		return nil, usagef(path, "%v", err)
 	}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/collect/simfleet"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/render"
+	"github.com/lwindolf/dotm/render/layout"
 	"github.com/lwindolf/dotm/store"
 	"github.com/lwindolf/dotm/templates"
 	"github.com/spf13/pflag"
@@ -69,9 +71,9 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 	defer st.Close()
 	// The demo's history is three hours long: a service counts as unused
 	// after aging, not after the days the unused setting asks by default.
-	unused, err := store.Lookup("unused")
+	unused, err := domain.Lookup("unused")
 	if err == nil {
-		err = st.SetSetting(ctx, unused, store.Value{Hash: map[string]string{"Services": "0"}})
+		err = st.SetSetting(ctx, unused, domain.Value{Hash: map[string]string{"Services": "0"}})
 	}
 	if err != nil {
 		return err
@@ -85,7 +87,7 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 	if err != nil {
 		return err
 	}
-	l := &render.Layouter{Engine: render.EngineEmbedded, CacheDir: filepath.Join(dir, "cache"), Warn: layoutWarn(e, "dotm demo")}
+	l := &layout.Layouter{Engine: layout.EngineEmbedded, CacheDir: filepath.Join(dir, "cache"), Warn: layoutWarn(e, "dotm demo")}
 	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS}); err != nil {
 		return err
 	}
@@ -97,46 +99,16 @@ func runDemo(ctx context.Context, e *env, args []string, o demoOpts) error {
 	return serveSite(ctx, e, o.out, o.serve)
 }
 
-// demoRounds collects the fleet three times, an hour apart up to now;
-// before the last round web01 stops using its first app server.
+// demoRounds collects the fleet three times, an hour apart up to now
+// (simfleet.Rounds).
 func demoRounds(ctx context.Context, st *store.Store, fleet *simfleet.Fleet, statusDat string, now time.Time) error {
-	if err := fleet.Register(ctx, st); err != nil {
-		return err
-	}
-	for round := range 3 {
-		t := now.Add(time.Duration(round-2) * time.Hour)
-		if round == 2 {
-			if web := fleet.Lookup("web01"); web != nil && len(web.Out) > 0 && web.Out[0].To != nil {
-				fleet.Disconnect("web01", web.Out[0].To.Name)
-			}
+	return fleet.Rounds(ctx, st, statusDat, now, func(ctx context.Context, t time.Time) error {
+		sum, err := collect.Run(ctx, st, collect.Options{Now: t, Monitoring: []string{statusDat}})
+		if err == nil && sum.Problems() {
+			err = fmt.Errorf("demo collect: %s", sum)
 		}
-		if err := demoRound(ctx, st, fleet, statusDat, t); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func demoRound(ctx context.Context, st *store.Store, fleet *simfleet.Fleet, statusDat string, t time.Time) error {
-	sctx, stop := context.WithCancel(ctx)
-	wait, err := fleet.Serve(sctx)
-	defer func() { stop(); wait() }()
-	if err != nil {
-		return fmt.Errorf("%w; the demo needs the loopback addresses 127.1.x.y port %d free", err, fleet.AgentPort)
-	}
-	f, err := os.Create(statusDat)
-	if err != nil {
 		return err
-	}
-	err = errors.Join(fleet.WriteStatusDat(f, t.Unix()), f.Close())
-	if err != nil {
-		return err
-	}
-	sum, err := collect.Run(ctx, st, collect.Options{Now: t, Monitoring: []string{statusDat}})
-	if err == nil && sum.Problems() {
-		err = fmt.Errorf("demo collect: %s", sum)
-	}
-	return err
+	})
 }
 
 // serveSite serves dir on addr until ctx is done (Ctrl-C).

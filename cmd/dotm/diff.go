@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/textsafe"
-	"github.com/lwindolf/dotm/store"
 )
 
 func diffCommand() *command {
@@ -40,7 +40,7 @@ func runDiff(e *env, args []string, quiet bool) error {
 	if len(args) != 2 {
 		return usagef("dotm diff", "want two files: OLD NEW")
 	}
-	var arch [2]*store.Architecture
+	var arch [2]*domain.Architecture
 	for i, name := range args {
 		b, err := readArg(e, name)
 		if errors.Is(err, os.ErrNotExist) && i == 0 {
@@ -52,11 +52,11 @@ func runDiff(e *env, args []string, quiet bool) error {
 		if i == 0 && len(strings.TrimSpace(string(b))) == 0 {
 			continue
 		}
-		if arch[i], err = store.ParseArchitecture(b); err != nil {
+		if arch[i], err = domain.ParseArchitecture(b); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	c := store.Diff(arch[0], arch[1])
+	c := domain.Diff(arch[0], arch[1])
 	if quiet {
 		if c.Empty() {
 			return nil
@@ -88,7 +88,7 @@ func readArg(e *env, name string) ([]byte, error) {
 // tabs, control and bidi characters as \xNN), since this output becomes
 // the git archive's commit message: a hostile check name can neither add
 // a line, such as a Signed-off-by trailer, nor reorder one.
-func writeChanges(w io.Writer, c *store.Changes) {
+func writeChanges(w io.Writer, c *domain.Changes) {
 	line := func(sign, format string, a ...any) {
 		fmt.Fprintln(w, sign+" "+textsafe.Cell(fmt.Sprintf(format, a...)))
 	}
@@ -98,7 +98,7 @@ func writeChanges(w io.Writer, c *store.Changes) {
 	for _, n := range c.RemovedNodes {
 		line("-", "node %s", n)
 	}
-	svc := func(s store.ArchService) string { return s.Node + ":" + strconv.Itoa(s.Port) + " (" + s.Process + ")" }
+	svc := func(s domain.ArchService) string { return s.Node + ":" + strconv.Itoa(s.Port) + " (" + s.Process + ")" }
 	for _, s := range c.AddedServices {
 		line("+", "service %s", svc(s))
 	}
@@ -108,7 +108,7 @@ func writeChanges(w io.Writer, c *store.Changes) {
 	for _, p := range c.ChangedServices {
 		line("~", "service %s:%d: %s → %s", p[1].Node, p[1].Port, p[0].Process, p[1].Process)
 	}
-	link := func(l store.ArchLink) string {
+	link := func(l domain.ArchLink) string {
 		return fmt.Sprintf("%s %s %s %s (%s)", l.Node, l.Direction, l.Port, l.Remote, l.Process)
 	}
 	for _, l := range c.AddedLinks {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/lwindolf/dotm/store"
+	"github.com/lwindolf/dotm/domain"
 )
 
 // forgedTrailer is a check name that, printed raw, ends a commit message
@@ -32,22 +32,22 @@ func checkNoForgedLines(t *testing.T, what, text string) {
 // or process name can neither add a line nor reorder one.
 func TestHostileDiffNames(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name string, a *store.Architecture) string {
+	write := func(name string, a *domain.Architecture) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, a.MarshalCanonical(), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	old := write("old.json", &store.Architecture{Version: 1, Nodes: []string{"web01"},
-		Services: []store.ArchService{{Node: "web01", Port: 80, Process: "nginx"}},
-		Alerts:   []store.ArchAlert{{Node: "web01", Check: "disk", Status: "WARNING"}}})
+	old := write("old.json", &domain.Architecture{Version: 1, Nodes: []string{"web01"},
+		Services: []domain.ArchService{{Node: "web01", Port: 80, Process: "nginx"}},
+		Alerts:   []domain.ArchAlert{{Node: "web01", Check: "disk", Status: "WARNING"}}})
 	bidi := "evil\u202etxt.exe\n\nSigned-off-by: evil <e@x>"
-	hostile := &store.Architecture{Version: 1, Nodes: []string{"web01", "db01\n\nSigned-off-by: evil <e@x>"},
-		Services: []store.ArchService{{Node: "web01", Port: 80, Process: bidi}, {Node: "web01", Port: 81, Process: bidi}},
-		Connections: []store.ArchLink{{Node: "web01", Direction: "out", Port: "3306", Remote: "db01\u2066x",
+	hostile := &domain.Architecture{Version: 1, Nodes: []string{"web01", "db01\n\nSigned-off-by: evil <e@x>"},
+		Services: []domain.ArchService{{Node: "web01", Port: 80, Process: bidi}, {Node: "web01", Port: 81, Process: bidi}},
+		Connections: []domain.ArchLink{{Node: "web01", Direction: "out", Port: "3306", Remote: "db01\u2066x",
 			Process: bidi}},
-		Alerts: []store.ArchAlert{{Node: "web01", Check: forgedTrailer, Status: "CRITICAL"},
+		Alerts: []domain.ArchAlert{{Node: "web01", Check: forgedTrailer, Status: "CRITICAL"},
 			{Node: "web01", Check: "disk", Status: forgedTrailer}}}
 	cur := write("new.json", hostile)
 	for _, args := range [][]string{{old, cur}, {filepath.Join(dir, "none.json"), cur}} {

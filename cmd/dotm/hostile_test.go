@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -33,7 +34,7 @@ func hostileStore(t *testing.T, dataDir string, now int64) {
 	ctx := context.Background()
 	st := openEmbedded(t, dataDir)
 	defer st.Close()
-	if _, err := st.AddNodes(ctx, []store.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
+	if _, err := st.AddNodes(ctx, []domain.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
 		t.Fatal(err)
 	}
 	d := store.NodeData{Node: store.Node{Name: "web01", LastFetch: now, FetchStatus: "OK", IPs: []string{"10.0.0.1"}}}
@@ -103,11 +104,13 @@ func TestHostileNamesCLI(t *testing.T) {
 	hostileStore(t, dataDir, time.Now().Unix())
 	dd := "--data-dir=" + dataDir
 
-	code, _, errOut := runCLIAll("config", "set", "user_node_aliases",
+	code, out, errOut := runCLIAll("config", "set", "user_node_aliases",
 		`{"\u001b]0;owned\u0007mon":"web01","bidi\u202eevil":"db01"}`, dd)
 	if code != 0 {
 		t.Fatalf("config set: exit %d: %s", code, errOut)
 	}
+	checkInert(t, "dotm config set stdout", out)
+	checkInert(t, "dotm config set stderr", errOut)
 	commands := [][]string{
 		{"nodes", "list"}, {"nodes", "show", "web01"}, {"nodes", "show", "db01"}, {"config", "list"},
 		{"config", "get", "user_node_aliases"}, {"config", "export"},

@@ -68,9 +68,11 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Stdout().Write(body)
 			},
-			// wait-port HOST:PORT waits until something listens there.
+			// wait-port HOST:PORT waits until something listens there. The
+			// limit is for a program that never listens, not a measure: a
+			// demo collecting its fleet on a busy machine takes a while.
 			"wait-port": func(ts *testscript.TestScript, neg bool, args []string) {
-				for range 100 {
+				for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 					if c, err := net.Dial("tcp", args[0]); err == nil {
 						c.Close()
 						return

@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/collect"
 	"github.com/lwindolf/dotm/internal/runmetrics"
-	"github.com/lwindolf/dotm/render"
 )
 
 // metricsFlag registers --metrics-file on a command's flags.
@@ -56,17 +56,17 @@ func (r *runMetrics) collected(sum collect.Summary) {
 }
 
 // rendered records what a render published.
-func (r *runMetrics) rendered(m *render.Model) {
+func (r *runMetrics) rendered(m *analyze.Model) {
 	r.add(runmetrics.Gauge("dotm_render_nodes", "Nodes on the site the last render published.", float64(len(m.Nodes))))
-	r.add(findingsFamily("dotm_findings", "Findings on the site the last render published, by kind.", render.FindingsOf(m, 0)))
+	r.add(findingsFamily("dotm_findings", "Findings on the site the last render published, by kind.", analyze.FindingsOf(m, 0)))
 }
 
 // reported records the findings a report listed.
-func (r *runMetrics) reported(f *render.Findings) {
+func (r *runMetrics) reported(f *analyze.Findings) {
 	r.add(findingsFamily("dotm_report_findings", "Findings the last report listed (within its --since), by kind.", f))
 }
 
-func findingsFamily(name, help string, f *render.Findings) runmetrics.Family {
+func findingsFamily(name, help string, f *analyze.Findings) runmetrics.Family {
 	fam := runmetrics.Family{Name: name, Help: help}
 	for _, k := range []struct {
 		kind string

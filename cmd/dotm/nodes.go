@@ -7,14 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/lwindolf/dotm/collect"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/textsafe"
 	"github.com/lwindolf/dotm/store"
 	"github.com/spf13/pflag"
@@ -58,12 +58,12 @@ func nodesAdd(ctx context.Context, e *env, args []string, method string) error {
 	if len(args) == 0 {
 		return usagef("dotm nodes add", "give at least one NAME[=HOST[:PORT]]")
 	}
-	if err := store.ValidateMethod(method); err != nil {
+	if err := domain.ValidateMethod(method); err != nil {
 		return usagef("dotm nodes add", "--method: %v", err)
 	}
-	specs := make([]store.NodeSpec, len(args))
+	specs := make([]domain.NodeSpec, len(args))
 	for i, a := range args {
-		sp, err := store.ParseNodeSpec(a)
+		sp, err := domain.ParseNodeSpec(a)
 		if err != nil {
 			return usagef("dotm nodes add", "%v", err)
 		}
@@ -73,7 +73,7 @@ func nodesAdd(ctx context.Context, e *env, args []string, method string) error {
 	return e.addNodes(ctx, specs)
 }
 
-func (e *env) addNodes(ctx context.Context, specs []store.NodeSpec) error {
+func (e *env) addNodes(ctx context.Context, specs []domain.NodeSpec) error {
 	return e.withStore(ctx, func(s *store.Store) error {
 		added, err := s.AddNodes(ctx, specs)
 		if err != nil {
@@ -211,8 +211,8 @@ func nodesImport(ctx context.Context, e *env, args []string) error {
 }
 
 // parseNodeList reads lines of NAME [HOST[:PORT]], checking all of them.
-func parseNodeList(r io.Reader, name string) ([]store.NodeSpec, error) {
-	var specs []store.NodeSpec
+func parseNodeList(r io.Reader, name string) ([]domain.NodeSpec, error) {
+	var specs []domain.NodeSpec
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line, _, _ := strings.Cut(sc.Text(), "#")
@@ -227,7 +227,7 @@ func parseNodeList(r io.Reader, name string) ([]store.NodeSpec, error) {
 		if len(f) == 2 {
 			arg += "=" + f[1]
 		}
-		sp, err := store.ParseNodeSpec(arg)
+		sp, err := domain.ParseNodeSpec(arg)
 		if err != nil {
 			return nil, fmt.Errorf("%s line %d: %w", name, n, err)
 		}
@@ -243,7 +243,7 @@ func nodesSuggest(ctx context.Context, e *env, args []string) error {
 	if err := noArgs("dotm nodes suggest", args); err != nil {
 		return err
 	}
-	hosts, err := hostsDatabase(ctx)
+	hosts, err := collect.HostsDatabase(ctx)
 	if err != nil {
 		return err
 	}
@@ -260,70 +260,9 @@ func nodesSuggest(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		for _, h := range suggest(hosts, known, resolver, conf) {
-			fmt.Fprintf(e.stdout, "%s\t# %s\n", inert(h.names[0]), h.ip)
+		for _, h := range collect.Suggest(hosts, known, resolver, conf) {
+			fmt.Fprintf(e.stdout, "%s\t# %s\n", inert(h.Names[0]), h.IP)
 		}
 		return nil
 	})
-}
-
-type hostEntry struct {
-	ip    netip.Addr
-	names []string
-}
-
-// suggest picks the hosts database entries worth adding as nodes.
-func suggest(hosts []hostEntry, known []string, resolver map[string]string, conf *store.Conf) []hostEntry {
-	var out []hostEntry
-	seen := map[string]bool{}
-	for _, h := range hosts {
-		if !conf.IsInternal(h.ip) || h.ip.IsLoopback() || resolver[h.ip.String()] != "" {
-			continue
-		}
-		if slices.ContainsFunc(h.names, func(n string) bool { return slices.Contains(known, n) || seen[n] }) {
-			continue
-		}
-		if store.ValidateNodeName(h.names[0]) != nil {
-			continue
-		}
-		seen[h.names[0]] = true
-		out = append(out, h)
-	}
-	return out
-}
-
-// hostsDatabase enumerates the hosts database through NSS (getent), or
-// reads /etc/hosts where getent is missing.
-func hostsDatabase(ctx context.Context) ([]hostEntry, error) {
-	if path, err := exec.LookPath("getent"); err == nil {
-		out, err := exec.CommandContext(ctx, path, "hosts").Output()
-		if err == nil {
-			return parseHosts(strings.NewReader(string(out))), nil
-		}
-	}
-	f, err := os.Open("/etc/hosts")
-	if err != nil {
-		return nil, fmt.Errorf("read the hosts database: %w", err)
-	}
-	defer f.Close()
-	return parseHosts(f), nil
-}
-
-// parseHosts reads hosts(5) lines: an address, then names.
-func parseHosts(r io.Reader) []hostEntry {
-	var out []hostEntry
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		ip, err := netip.ParseAddr(f[0])
-		if err != nil {
-			continue
-		}
-		out = append(out, hostEntry{ip: ip.Unmap(), names: f[1:]})
-	}
-	return out
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/redistest"
 	"github.com/lwindolf/dotm/store"
 	"github.com/redis/go-redis/v9"
@@ -23,7 +24,7 @@ import (
 func fillStore(t *testing.T, st *store.Store, at int64, nodesOnly bool) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := st.AddNodes(ctx, []store.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
+	if _, err := st.AddNodes(ctx, []domain.NodeSpec{{Name: "web01"}, {Name: "db01"}}); err != nil {
 		t.Fatal(err)
 	}
 	web := store.NodeData{Node: store.Node{Name: "web01", LastFetch: at, FetchStatus: "OK", IPs: []string{"10.0.0.1"}}}

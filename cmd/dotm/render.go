@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/render"
+	"github.com/lwindolf/dotm/render/layout"
 	"github.com/lwindolf/dotm/site"
 	"github.com/lwindolf/dotm/store"
 	"github.com/lwindolf/dotm/templates"
@@ -81,12 +82,12 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) (err er
 	default:
 		return usagef(path, "--layout %q: want embedded, native or auto", o.layout)
 	}
-	geo, err := render.OpenGeo(o.geoip)
+	geo, err := analyze.OpenGeo(o.geoip)
 	if err != nil {
 		return err
 	}
 	defer geo.Close()
-	var m *render.Model
+	var m *analyze.Model
 	err = e.withStore(ctx, func(s *store.Store) error {
 		m, err = loadStableModel(ctx, e, s, now, o.betweenReads)
 		return err
@@ -102,7 +103,7 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) (err er
 		fmt.Fprintf(e.stderr, "dotm render: warning: %s\n", inert(err.Error()))
 	}
 	start := time.Now()
-	l := &render.Layouter{Engine: o.layout, CacheDir: o.cache, Warn: layoutWarn(e, "dotm render")}
+	l := &layout.Layouter{Engine: o.layout, CacheDir: o.cache, Warn: layoutWarn(e, "dotm render")}
 	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ const readAttempts = 3
 // is read again, up to readAttempts times; a running collect is waited for
 // up to --lock-wait. between, if not nil, runs after each first read of
 // dotm::state.
-func loadStableModel(ctx context.Context, e *env, s *store.Store, now time.Time, between func(attempt int) error) (*render.Model, error) {
+func loadStableModel(ctx context.Context, e *env, s *store.Store, now time.Time, between func(attempt int) error) (*analyze.Model, error) {
 	deadline := time.Now().Add(e.lockWait)
 	var why string
 	for attempt := 1; attempt <= readAttempts; attempt++ {
@@ -215,12 +216,12 @@ func layoutWarn(e *env, cmd string) func(string) {
 
 // loadSiteModel reads what the site shows, history included; snapshots
 // that cannot be read are reported and left out.
-func loadSiteModel(ctx context.Context, e *env, s *store.Store, now time.Time) (*render.Model, error) {
-	m, err := render.Load(ctx, s, now)
+func loadSiteModel(ctx context.Context, e *env, s *store.Store, now time.Time) (*analyze.Model, error) {
+	m, err := analyze.Load(ctx, s, now)
 	if err != nil {
 		return nil, err
 	}
-	bad, err := render.LoadHistory(ctx, s, m)
+	bad, err := analyze.LoadHistory(ctx, s, m)
 	for _, b := range bad {
 		fmt.Fprintf(e.stderr, "dotm render: warning: %s\n", inert(b.Error()))
 	}
@@ -229,23 +230,8 @@ func loadSiteModel(ctx context.Context, e *env, s *store.Store, now time.Time) (
 
 // publishSite builds the site in a temporary tree and swaps it in; on any
 // failure the published site stays as it was.
-func publishSite(ctx context.Context, e *env, m *render.Model, out string, l *render.Layouter, o render.SiteOptions) error {
-	unlock, err := site.Lock(ctx, out, e.lockWait)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	tree, err := site.New(out)
-	if err != nil {
-		return err
-	}
-	err = site.WriteAssets(tree)
-	if err == nil {
-		err = render.BuildSite(ctx, m, tree, l, o)
-	}
-	if err != nil {
-		tree.Abort()
-		return errors.Join(err, fmt.Errorf("the site in %s was left as it was", out))
-	}
-	return tree.Publish()
+func publishSite(ctx context.Context, e *env, m *analyze.Model, out string, l *layout.Layouter, o render.SiteOptions) error {
+	return site.Publish(ctx, out, e.lockWait, func(tree *site.Tree) error {
+		return render.BuildSite(ctx, m, tree, l, o)
+	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -16,10 +15,10 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"github.com/wneessen/go-mail"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/internal/alarm"
-	"github.com/lwindolf/dotm/render"
+	"github.com/lwindolf/dotm/report"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -60,7 +59,7 @@ the configured source; see README, "Feeding your monitoring").`,
 			fs.StringVar(&o.smtpUser, "smtp-user", "", "SMTP user name (password from --smtp-password-file or DOTM_SMTP_PASSWORD)")
 			fs.StringVar(&o.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password")
 			fs.StringVar(&o.smtpTLS, "smtp-tls", "starttls", "starttls (required), tls (implicit, e.g. port 465) or none (plain, local relays only)")
-			fs.DurationVar(&o.smtpTimeout, "smtp-timeout", DefaultSMTPTimeout, "time each SMTP step may take (connect, greeting, TLS, each command); the whole sending at most 5 times that")
+			fs.DurationVar(&o.smtpTimeout, "smtp-timeout", report.DefaultSMTPTimeout, "time each SMTP step may take (connect, greeting, TLS, each command); the whole sending at most 5 times that")
 			fs.StringArrayVar(&o.submit, "submit", nil, "send each node's findings as a passive check result to this monitoring source instead of printing (repeatable; nagios_instance: the configured one; see README)")
 			fs.StringVar(&o.smtpCA, "smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: the system's)")
 			metricsFlag(fs, &o.metricsFile)
@@ -88,8 +87,8 @@ func runReport(ctx context.Context, e *env, args []string, o reportOpts) (err er
 	if err != nil {
 		return usagef(path, "%v", err)
 	}
-	if !slices.Contains(render.ReportFormats, o.format) {
-		return usagef(path, "--format %q: want %s", o.format, strings.Join(render.ReportFormats, ", "))
+	if !slices.Contains(report.Formats(), o.format) {
+		return usagef(path, "--format %q: want %s", o.format, strings.Join(report.Formats(), ", "))
 	}
 	since, err := parseSince(o.since, now)
 	if err != nil {
@@ -108,15 +107,15 @@ func runReport(ctx context.Context, e *env, args []string, o reportOpts) (err er
 	if len(o.submit) > 0 && (o.smtp != "" || len(o.to) > 0) {
 		return usagef(path, "--submit sends passive check results instead of a report; mail the report in a run of its own")
 	}
-	var m *render.Model
+	var m *analyze.Model
 	err = e.withStore(ctx, func(s *store.Store) error {
-		m, err = render.Load(ctx, s, now)
+		m, err = analyze.Load(ctx, s, now)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	f := render.FindingsOf(m, since)
+	f := analyze.FindingsOf(m, since)
 	rec.reported(f)
 	if o.from == "" {
 		host, _ := os.Hostname()
@@ -127,7 +126,7 @@ func runReport(ctx context.Context, e *env, args []string, o reportOpts) (err er
 	} else if o.smtp != "" {
 		err = sendReport(ctx, e, f, o)
 	} else {
-		err = writeReport(e, f, o)
+		err = report.Write(e.stdout, f, o.format, o.from, o.to)
 	}
 	if err != nil {
 		return err
@@ -138,81 +137,30 @@ func runReport(ctx context.Context, e *env, args []string, o reportOpts) (err er
 	return nil
 }
 
-func writeReport(e *env, f *render.Findings, o reportOpts) error {
-	switch o.format {
-	case "markdown":
-		return f.Markdown(e.stdout)
-	case "html":
-		return f.HTML(e.stdout)
-	case "json":
-		return f.JSON(e.stdout)
-	case "email":
-		msg, err := f.Mail(o.from, o.to)
-		if err != nil {
-			return err
-		}
-		_, err = msg.WriteTo(e.stdout)
-		return err
-	default:
-		return f.Text(e.stdout)
-	}
-}
-
 // sendReport mails the report through --smtp.
-func sendReport(ctx context.Context, e *env, f *render.Findings, o reportOpts) error {
-	msg, err := f.Mail(o.from, o.to)
-	if err != nil {
-		return err
-	}
+func sendReport(ctx context.Context, e *env, f *analyze.Findings, o reportOpts) error {
 	host, portStr, err := net.SplitHostPort(o.smtp)
 	port, perr := strconv.Atoi(portStr)
 	if err != nil || perr != nil || host == "" {
 		return usagef("dotm report", "--smtp %q: want HOST:PORT, e.g. mail.example.com:587", o.smtp)
 	}
-	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	s := report.SMTP{Host: host, Port: port, TLS: o.smtpTLS, Timeout: o.smtpTimeout, User: o.smtpUser}
 	if o.smtpCA != "" {
 		pem, err := os.ReadFile(o.smtpCA)
 		if err != nil {
 			return fmt.Errorf("--smtp-ca: %w", err)
 		}
-		tlsConf.RootCAs = x509.NewCertPool()
-		if !tlsConf.RootCAs.AppendCertsFromPEM(pem) {
+		s.RootCAs = x509.NewCertPool()
+		if !s.RootCAs.AppendCertsFromPEM(pem) {
 			return fmt.Errorf("--smtp-ca %s: no PEM certificate in it", o.smtpCA)
 		}
 	}
-	dialer := &smtpDialer{ctx: ctx, step: o.smtpTimeout, total: 5 * o.smtpTimeout}
-	opts := []mail.Option{mail.WithPort(port), mail.WithTLSConfig(tlsConf), mail.WithTimeout(o.smtpTimeout),
-		mail.WithDialContextFunc(dialer.dial)}
-	switch o.smtpTLS {
-	case "tls":
-		// The dialer does the TLS handshake; go-mail sees a TLS connection
-		// (and so allows PLAIN and LOGIN authentication) and, with no
-		// STARTTLS offered on it, sends no STARTTLS.
-		dialer.tls = tlsConf
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
-	case "none":
-		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
-	default:
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
-	}
 	if o.smtpUser != "" {
-		pw, err := smtpPassword(e, o)
-		if err != nil {
+		if s.Password, err = smtpPassword(e, o); err != nil {
 			return err
 		}
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(o.smtpUser), mail.WithPassword(pw))
 	}
-	c, err := mail.NewClient(host, opts...)
-	if err != nil {
-		return fmt.Errorf("mail client for %s: %w", o.smtp, err)
-	}
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("send the report through %s: stopped: %w", o.smtp, context.Cause(ctx))
-		}
-		return fmt.Errorf("send the report through %s (each step may take --smtp-timeout %s): %w", o.smtp, o.smtpTimeout, err)
-	}
-	return nil
+	return report.Send(ctx, f, o.from, o.to, s)
 }
 
 // smtpPassword reads the password from --smtp-password-file, else from

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -126,17 +127,21 @@ func Open(source string, def Auth) (Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("monitoring source %s: %w", Redact(source), err)
 	}
-	switch u.Scheme {
-	case "icinga2+https":
-		return newIcinga2(u, opts)
-	case "nagios+https", "nagios+http":
-		return newNagiosCGI(u, opts)
-	case "livestatus+unix":
-		return newLivestatus("unix", u.Path), nil
-	default: // livestatus+tcp, as Check made sure
-		return newLivestatus("tcp", u.Host), nil
-	}
+	return schemes[u.Scheme](u, opts) // Check made sure it is known
 }
+
+// schemes open the monitoring sources a URL can name, by its scheme: the
+// one list Open and Check both go by.
+var schemes = map[string]func(u *url.URL, o Options) (Source, error){
+	"icinga2+https":   newIcinga2,
+	"nagios+https":    newNagiosCGI,
+	"nagios+http":     newNagiosCGI,
+	"livestatus+unix": func(u *url.URL, _ Options) (Source, error) { return newLivestatus("unix", u.Path), nil },
+	"livestatus+tcp":  func(u *url.URL, _ Options) (Source, error) { return newLivestatus("tcp", u.Host), nil },
+}
+
+// Schemes are the URL schemes of monitoring sources, sorted.
+func Schemes() []string { return slices.Sorted(maps.Keys(schemes)) }
 
 // Check tells whether source is well-formed (a path, or a URL with a known
 // scheme) without reading credential files or connecting: for command-line
@@ -152,8 +157,7 @@ func Check(source string) error {
 	if err != nil {
 		return fmt.Errorf("monitoring source %q is not a URL: %v", Redact(source), stripURL(err))
 	}
-	switch u.Scheme {
-	case "icinga2+https", "nagios+https", "nagios+http", "livestatus+unix", "livestatus+tcp":
+	if _, ok := schemes[u.Scheme]; ok {
 		return nil
 	}
 	return fmt.Errorf("monitoring source %s: unknown scheme %q; use a status.dat path, icinga2+https://, "+

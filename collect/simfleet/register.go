@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/store"
 )
 
@@ -11,7 +12,7 @@ import (
 // agent address, and sets fetch_parameters to the agent method on the
 // fleet's port.
 func (f *Fleet) Register(ctx context.Context, st *store.Store) error {
-	fetch, err := store.Lookup("fetch_parameters")
+	fetch, err := domain.Lookup("fetch_parameters")
 	if err != nil {
 		return err
 	}
@@ -22,9 +23,9 @@ func (f *Fleet) Register(ctx context.Context, st *store.Store) error {
 	if err := st.SetSetting(ctx, fetch, v); err != nil {
 		return err
 	}
-	specs := make([]store.NodeSpec, len(f.Hosts))
+	specs := make([]domain.NodeSpec, len(f.Hosts))
 	for i, h := range f.Hosts {
-		specs[i] = store.NodeSpec{Name: h.Name, Address: h.Agent.String()}
+		specs[i] = domain.NodeSpec{Name: h.Name, Address: h.Agent.String()}
 	}
 	_, err = st.AddNodes(ctx, specs)
 	return err

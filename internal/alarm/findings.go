@@ -11,8 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/internal/plugin"
-	"github.com/lwindolf/dotm/render"
 )
 
 // DefaultWarning is the WARNING range of the findings modes when none is
@@ -30,10 +30,10 @@ func DefaultThresholds() plugin.Thresholds {
 }
 
 // NodeResult is node's state as its findings f (of that node, see
-// render.Findings.For) make it: the number of findings against th (by
+// analyze.Findings.For) make it: the number of findings against th (by
 // default any finding is a WARNING), one long output line per finding and
 // perfdata of each kind.
-func NodeResult(f *render.Findings, node string, th plugin.Thresholds) *plugin.Result {
+func NodeResult(f *analyze.Findings, node string, th plugin.Thresholds) *plugin.Result {
 	r := &plugin.Result{}
 	for _, u := range f.Unused {
 		last := "never used since first seen"
@@ -71,7 +71,7 @@ func NodeResult(f *render.Findings, node string, th plugin.Thresholds) *plugin.R
 // FleetResult is the fleet's state as its findings f make it: the number
 // of findings against th, as for one node, with one long output line per
 // node that has findings.
-func FleetResult(f *render.Findings, nodes []string, th plugin.Thresholds) *plugin.Result {
+func FleetResult(f *analyze.Findings, nodes []string, th plugin.Thresholds) *plugin.Result {
 	r := &plugin.Result{}
 	byNode := map[string]bool{}
 	for _, u := range f.Unused {
@@ -102,7 +102,7 @@ func FleetResult(f *render.Findings, nodes []string, th plugin.Thresholds) *plug
 }
 
 // kinds says how many findings of each kind f holds.
-func kinds(f *render.Findings) string {
+func kinds(f *analyze.Findings) string {
 	s := fmt.Sprintf("%d unused services, %d disconnected, %d unmonitored", len(f.Unused), len(f.Disconnected), len(f.Unmonitored))
 	if n := len(f.UnmappedChecks); n > 0 {
 		s += fmt.Sprintf(", %d unmapped checks", n)
@@ -129,7 +129,7 @@ func kinds(f *render.Findings) string {
 }
 
 // kindPerf is the perfdata of each kind of finding.
-func kindPerf(f *render.Findings) []plugin.Perf {
+func kindPerf(f *analyze.Findings) []plugin.Perf {
 	return []plugin.Perf{
 		{Label: "unused", Value: float64(len(f.Unused)), Min: plugin.Zero()},
 		{Label: "disconnected", Value: float64(len(f.Disconnected)), Min: plugin.Zero()},

@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/collect/monitor"
+	"github.com/lwindolf/dotm/domain"
 	"github.com/lwindolf/dotm/internal/monexport"
-	"github.com/lwindolf/dotm/render"
-	"github.com/lwindolf/dotm/store"
 )
 
 // DefaultService is the service that passive results are for, on each
@@ -28,8 +28,8 @@ const Configured = "nagios_instance"
 // its own), with the state and text of "dotm check --node" at the default
 // thresholds (any finding is a WARNING). Nodes the monitoring does not
 // know get none: there is no host to put them on.
-func Results(m *render.Model, service string) []monitor.CheckResult {
-	f := render.FindingsOf(m, 0)
+func Results(m *analyze.Model, service string) []monitor.CheckResult {
+	f := analyze.FindingsOf(m, 0)
 	host := monexport.MonitoringNames(m.Conf.NodeAliases)
 	th := DefaultThresholds()
 	var out []monitor.CheckResult
@@ -53,7 +53,7 @@ func Results(m *render.Model, service string) []monitor.CheckResult {
 // source as "dotm collect --monitoring" takes it (with a path being the
 // external command file), or Configured for nagios_instance's. Every
 // target is tried; the error names those that failed.
-func Submit(ctx context.Context, m *render.Model, targets []string) error {
+func Submit(ctx context.Context, m *analyze.Model, targets []string) error {
 	service := cmp.Or(m.Conf.Nagios["submit_service"], DefaultService)
 	results := Results(m, service)
 	var errs []error
@@ -74,7 +74,7 @@ func Submit(ctx context.Context, m *render.Model, targets []string) error {
 // source is a status.dat (which takes no commands). "all" is refused:
 // dotm keeps no list of sources besides nagios_instance, since
 // collect's --monitoring sources are given each run.
-func Target(spec string, conf *store.Conf) (monitor.Submitter, error) {
+func Target(spec string, conf *domain.Conf) (monitor.Submitter, error) {
 	auth, err := monitor.InstanceAuth(conf.Nagios)
 	if err != nil {
 		return nil, err
