@@ -19,8 +19,11 @@ import (
 // between containers are drawn inside the node like loopback ones.
 
 // inCtr keys a port or process of a container of the node; the node's
-// own namespace keeps the plain port or name.
+// own namespace keeps the plain port or name. A NUL in s (hostile data;
+// the labels show it as a space anyway) becomes a space, so the first
+// NUL of a key always starts its container.
 func inCtr(s, container string) string {
+	s = strings.ReplaceAll(s, "\x00", " ")
 	if container == "" {
 		return s
 	}

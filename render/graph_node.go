@@ -51,7 +51,7 @@ func factsOf(n *analyze.Node, peers []peerRecord) nodeFacts {
 		}
 		switch c := p.c; {
 		case c.Direction == store.Out:
-			f.in.add(inKey{p.from.Name, c.Port}, c.Port, c.LastSeen)
+			f.in.add(inKey{p.from.Name, inCtr(c.Port, "")}, c.Port, c.LastSeen)
 		case c.Direction == store.In && !own[pair{p.from.Name, c.Port}]:
 			f.out.add(outKey{"", p.from.Name}, c.Port, c.LastSeen)
 		}
