@@ -2,9 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/lwindolf/dotm/domain"
@@ -81,87 +78,6 @@ func plantBadData(t *testing.T, s *Store) {
 	must(r.Set(ctx, "dotm::resolver::ip_to_node::10.0.0.1", "db01", 0).Err())
 }
 
-// A record of the wrong type or with a value that does not parse is
-// skipped and named; everything else is read.
-func TestHostileBadStoreData(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s *Store) {
-		ctx := context.Background()
-		plantBadData(t, s)
-		cur, err := s.ReadCurrent(ctx)
-		if err != nil {
-			t.Fatalf("ReadCurrent failed for the whole fleet: %v", err)
-		}
-		if !slices.Equal(cur.Nodes, []string{"web01", "db01", "app01"}) {
-			t.Errorf("nodes = %v, want each once", cur.Nodes)
-		}
-		got := map[string]string{}
-		for _, p := range cur.Problems {
-			got[p.Key] += p.Error() + "\n"
-			if !strings.HasPrefix(p.Error(), "key "+p.Key+" skipped: ") {
-				t.Errorf("problem %q does not name its key first", p.Error())
-			}
-		}
-		for k, want := range badKeys {
-			if !strings.Contains(got[k], want) {
-				t.Errorf("problem of %s = %q, want it to say %q", k, got[k], want)
-			}
-		}
-		if len(got) != len(badKeys) {
-			t.Errorf("problems for %d keys, want %d: %v", len(got), len(badKeys), got)
-		}
-		// The neighbours of each bad record are all there.
-		for _, n := range []string{"web01", "db01", "app01"} {
-			if !slices.ContainsFunc(cur.Services, func(sv Service) bool { return sv.Node == n && sv.Port == 22 && sv.LastSeen == 1000 }) {
-				t.Errorf("service %s:22 lost: %+v", n, cur.Services)
-			}
-			if !slices.ContainsFunc(cur.Connections, func(c Connection) bool { return c.Node == n && c.Port == "22" && c.Connections == 1 }) {
-				t.Errorf("connection %s:22 lost: %+v", n, cur.Connections)
-			}
-		}
-		if len(cur.Services) != 3 || len(cur.Connections) != 3 {
-			t.Errorf("%d services, %d connections; want the 3 good ones of each", len(cur.Services), len(cur.Connections))
-		}
-		if c := cur.Checks["web01"]; c.Node.Status != "UP" || len(c.Services) != 1 || c.Services[0].Service != "SSH" {
-			t.Errorf("web01 checks = %+v, want the node check and the one good service check", c)
-		}
-		if c, ok := cur.Checks["app01"]; !ok || c.Node.Status != "" || len(c.Services) != 2 {
-			t.Errorf("app01 checks = %+v, want its service checks without the bad node check", c)
-		}
-		if c := cur.Checks["db01"]; c.Node.Status != "UP" || len(c.Services) != 0 {
-			t.Errorf("db01 checks = %+v, want the node check only", c)
-		}
-		if len(cur.Infos) != 3 || cur.Infos[2].Name != "app01" || cur.Infos[0].LastFetch != 1000 {
-			t.Errorf("node infos = %+v", cur.Infos)
-		}
-		// The single readers skip the same records.
-		if svcs, err := s.Services(ctx, "db01"); err != nil || len(svcs) != 1 {
-			t.Errorf("Services(db01) = %v, %v", svcs, err)
-		}
-		if res, err := s.Resolver(ctx); err != nil || res["10.0.0.1"] != "db01" || len(res) != 1 {
-			t.Errorf("Resolver = %v, %v", res, err)
-		}
-		if _, _, ok, err := s.Checks(ctx, "web01"); err != nil || !ok {
-			t.Errorf("Checks(web01): ok %v, %v", ok, err)
-		}
-	})
-}
-
-// A dotm::nodes of another type cannot be skipped: it is a data error
-// that names the key and the fix, not a store that failed.
-func TestHostileBadNodeList(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s *Store) {
-		ctx := context.Background()
-		if err := s.rdb.Set(ctx, "dotm::nodes", "web01", 0).Err(); err != nil {
-			t.Fatal(err)
-		}
-		_, err := s.ReadCurrent(ctx)
-		if err == nil || !DataError(err) || !strings.Contains(err.Error(), "key dotm::nodes") ||
-			!strings.Contains(err.Error(), "dotm nodes add") {
-			t.Errorf("err = %v, want a data error naming dotm::nodes and the fix", err)
-		}
-	})
-}
-
 // A store that does not answer is a store failure, never taken for bad
 // data of one key.
 func TestStoreFailureIsNoDataError(t *testing.T) {
@@ -176,56 +92,4 @@ func TestStoreFailureIsNoDataError(t *testing.T) {
 	if _, _, err := s.SnapshotSummaries(context.Background()); err == nil {
 		t.Error("snapshot summaries from a stopped server: no error")
 	}
-}
-
-// A snapshot that is not gzip JSON is named and left out; the other
-// snapshots are read.
-func TestHostileBadSnapshot(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s *Store) {
-		ctx := context.Background()
-		for _, ts := range []int64{100, 200, 300} {
-			a := &domain.Architecture{Version: domain.ArchitectureVersion, Time: ts, Nodes: []string{"web01"}}
-			if err := s.SaveSnapshot(ctx, a, 0); err != nil {
-				t.Fatal(err)
-			}
-		}
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		must(s.rdb.Set(ctx, snapshotKey(200), "not gzip", 0).Err())
-		must(s.rdb.Set(ctx, summaryKey(200), "not gzip either", 0).Err())
-		must(s.rdb.Del(ctx, snapshotKey(300)).Err())
-		must(s.rdb.HSet(ctx, snapshotKey(300), "a", "hash").Err())
-		must(s.rdb.Del(ctx, summaryKey(300)).Err())
-		sums, bad, err := s.SnapshotSummaries(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(sums) != 1 || sums[0].Time != 100 {
-			t.Errorf("summaries = %+v, want the one of 100", sums)
-		}
-		var keys []string
-		for _, b := range bad {
-			var p Problem
-			if !DataError(b) || !errors.As(b, &p) {
-				t.Errorf("bad %v is not a Problem", b)
-				continue
-			}
-			keys = append(keys, p.Key)
-		}
-		slices.Sort(keys)
-		if !slices.Equal(keys, []string{"dotm::history::200", "dotm::history::300"}) {
-			t.Errorf("bad snapshots named %v (%v)", keys, bad)
-		}
-		if err := s.rdb.Set(ctx, "dotm::history", "x", 0).Err(); err != nil {
-			t.Fatal(err)
-		}
-		sums, bad, err = s.SnapshotSummaries(ctx)
-		if err != nil || len(sums) != 0 || len(bad) != 1 || !strings.Contains(bad[0].Error(), "key dotm::history ") {
-			t.Errorf("history of another type: %v, %v, %v; want one problem naming dotm::history", sums, bad, err)
-		}
-	})
 }
