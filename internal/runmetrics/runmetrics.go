@@ -13,7 +13,11 @@ package runmetrics
 import (
 	"bufio"
 	"bytes"
+	"cmp"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math"
 	"net/url"
 	"os"
@@ -21,8 +25,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
-	"github.com/gofrs/flock"
+	"github.com/lwindolf/dotm/internal/nofollow"
 )
 
 // Sample is one value of a family, with its labels (name, value pairs).
@@ -53,19 +58,30 @@ func Bool(b bool) float64 {
 // Write puts the families into the file path, replacing the families of
 // the same names and those named in owned (a command's families it did
 // not write this time are dropped, e.g. a source no longer read), and
-// keeping every other family already there. The file is written to a
+// keeping every other dotm family already there. The file is written to a
 // temporary file in its directory and renamed over it, so the textfile
 // collector never reads half a file; writers of the same file take turns
 // (a lock file path+".lock" beside it).
+//
+// The directory may be shared with other writers (node_exporter's
+// textfile directory): neither the lock nor the old file is opened
+// through a symbolic link, an old file another user owns is refused
+// rather than read, and only lines of dotm_ families are carried over, so
+// nothing planted there ends up in the file dotm writes.
 func Write(path string, owned []string, fams []Family) error {
-	dir := filepath.Dir(path)
-	lock := flock.New(path + ".lock")
-	if err := lock.Lock(); err != nil {
-		return fmt.Errorf("metrics file %s: %w (its directory must exist and be writable for this user)", path, err)
+	dir, base := filepath.Split(path)
+	dir = cmp.Or(dir, ".")
+	lock, err := nofollow.Open(dir, base+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("metrics file %s: lock: %w (its directory must exist and be writable for this user; "+
+			"a symbolic link there is refused)", path, err)
 	}
-	defer lock.Unlock()
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("metrics file %s: lock: %w", path, err)
+	}
+	old, err := readOwn(dir, base)
+	if err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
 	replaced := slices.Clone(owned)
@@ -100,16 +116,41 @@ func Write(path string, owned []string, fams []Family) error {
 	return nil
 }
 
-// keep returns the lines of old that belong to no family in names: the
-// other commands' families. A family's lines are its # HELP and # TYPE
+// readOwn reads the metrics file base in dir as Write found it: nothing
+// when there is none; an error for a symbolic link, anything but a
+// regular file, or a file another user owns.
+func readOwn(dir, base string) ([]byte, error) {
+	f, err := nofollow.Open(dir, base, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w; remove it, dotm writes the file anew", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != os.Geteuid() {
+		return nil, errors.New("owned by another user; remove it, or give each writer a file of its own")
+	}
+	return io.ReadAll(io.LimitReader(f, maxFile))
+}
+
+// maxFile is how much of an old metrics file is read.
+const maxFile = 1 << 20
+
+// keep returns the lines of old that belong to a dotm family not in names:
+// the other commands' families. A family's lines are its # HELP and # TYPE
 // comments and its samples (name, or name{labels}, then the value).
 func keep(old []byte, names []string) []byte {
 	var out bytes.Buffer
 	sc := bufio.NewScanner(bytes.NewReader(old))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	sc.Buffer(make([]byte, 64*1024), maxFile)
 	for sc.Scan() {
 		line := sc.Text()
-		if slices.Contains(names, familyOf(line)) {
+		if fam := familyOf(line); !strings.HasPrefix(fam, "dotm_") || slices.Contains(names, fam) {
 			continue
 		}
 		out.WriteString(line + "\n")

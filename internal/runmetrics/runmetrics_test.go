@@ -106,3 +106,61 @@ func TestSourceLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileMetricsDirectory: the metrics directory may be shared (the
+// textfile collector's); what another user planted there is neither
+// followed nor copied into the file dotm writes.
+func TestHostileMetricsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("root:$6$hash:19000:0:99999:7:::\ndotm_fake 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gauge := []Family{Gauge("dotm_render_duration_seconds", "Render.", 2)}
+
+	link := filepath.Join(dir, "link.prom")
+	if err := os.Symlink(secret, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(link, nil, gauge); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a symbolic link as the metrics file: err = %v, want it refused", err)
+	}
+	lockLink := filepath.Join(dir, "l.prom")
+	if err := os.Symlink(filepath.Join(t.TempDir(), "made-by-dotm"), lockLink+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(lockLink, nil, gauge); err == nil || !strings.Contains(err.Error(), "lock") {
+		t.Errorf("a symbolic link as the lock file: err = %v, want it refused", err)
+	}
+
+	// Lines of other programs in the file are dropped, dotm's kept.
+	mixed := filepath.Join(dir, "mixed.prom")
+	if err := os.WriteFile(mixed, []byte("# HELP other_metric x\nother_metric 5\n# TYPE dotm_collect_duration_seconds gauge\n"+
+		"dotm_collect_duration_seconds 1\nnot a metric line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(mixed, nil, gauge); err != nil {
+		t.Fatal(err)
+	}
+	got := parse(t, mixed)
+	if _, ok := got["other_metric"]; ok || got["dotm_collect_duration_seconds"][""] != 1 || len(got) != 2 {
+		t.Errorf("families after rewriting a mixed file: %v, want dotm's two only", got)
+	}
+
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the check of a file another user owns needs root (chown)")
+		}
+		t.Skip("the check of a file another user owns needs root (chown)")
+	}
+	theirs := filepath.Join(dir, "theirs.prom")
+	if err := os.WriteFile(theirs, []byte("dotm_collect_nodes 999\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(theirs, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(theirs, nil, gauge); err == nil || !strings.Contains(err.Error(), "owned by another user") {
+		t.Errorf("a file another user owns: err = %v, want it refused", err)
+	}
+}
