@@ -66,7 +66,7 @@ func freePort(t *testing.T) int {
 // namespace, nodes show names them, and the node page draws the
 // containers inside the node.
 func TestCollectRenderNamespaces(t *testing.T) {
-	nstest.Need(t, "iptables")
+	nstest.Need(t, "iptables", "nft")
 	web, db := nstest.Netns(t), nstest.Netns(t)
 	hostIP, webIP := nstest.Veth(t, "", web)
 	_, dbIP := nstest.Veth(t, web, db)
@@ -78,6 +78,9 @@ func TestCollectRenderNamespaces(t *testing.T) {
 	dnatPort := freePort(t)
 	nstest.DNAT(t, hostIP, dnatPort, netip.AddrPortFrom(webIP, 80))
 	nstest.Connect(t, "", hostIP.String(), dnatPort)
+	nftPort := freePort(t)
+	nstest.NftDNAT(t, hostIP, nftPort, netip.AddrPortFrom(webIP, 80))
+	nstest.Connect(t, "", hostIP.String(), nftPort)
 	proxyPort := startProxy(t, netip.AddrPortFrom(webIP, 80))
 	nstest.Connect(t, "", "127.0.0.1", proxyPort)
 
@@ -97,6 +100,7 @@ func TestCollectRenderNamespaces(t *testing.T) {
 		"5432  python3 [" + db + "]",
 		strconv.Itoa(proxyPort) + "  docker-proxy → " + web + ":80",
 		strconv.Itoa(dnatPort) + "  python3 → " + web + ":80",
+		strconv.Itoa(nftPort) + "  python3 → " + web + ":80",          // a rule of nft's own
 		"out  " + node + " [" + db + "]  5432  python3 [" + web + "]", // web calls db: one record, at web
 		"out  " + node + " [" + web + "]  80  docker-proxy",           // the proxy's connection to its container
 	} {

@@ -32,7 +32,7 @@ func Need(t testing.TB, progs ...string) {
 	}
 	for _, p := range append([]string{"ip", "python3"}, progs...) {
 		if _, err := exec.LookPath(p); err != nil && missing == "" {
-			missing = p + " (install iproute2, iptables, python3)"
+			missing = p + " (install iproute2, iptables, nftables, python3)"
 		}
 	}
 	if missing == "" {
@@ -212,4 +212,17 @@ func DNAT(t testing.TB, dst netip.Addr, port int, target netip.AddrPort) {
 		"-m", "comment", "--comment", Unique("dotm-test-"), "-j", "DNAT", "--to-destination", target.String()}
 	run(t, append([]string{"iptables", "-w", "-t", "nat", "-A"}, rule...)...)
 	t.Cleanup(func() { _ = exec.Command("iptables", append([]string{"-w", "-t", "nat", "-D"}, rule...)...).Run() })
+}
+
+// NftDNAT is DNAT with a rule made by nft itself, in a table of its own
+// (which iptables cannot list): connections from this host to dst:port
+// go to target. The table is deleted at cleanup.
+func NftDNAT(t testing.TB, dst netip.Addr, port int, target netip.AddrPort) {
+	t.Helper()
+	table := strings.ReplaceAll(Unique("dotm_test_"), "-", "_")
+	run(t, "nft", "add", "table", "ip", table)
+	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "ip", table).Run() })
+	run(t, "nft", "add", "chain", "ip", table, "out", "{ type nat hook output priority -100; }")
+	run(t, "nft", "add", "rule", "ip", table, "out", "ip", "daddr", dst.String(), "tcp", "dport", fmt.Sprint(port),
+		"dnat", "to", target.String())
 }
