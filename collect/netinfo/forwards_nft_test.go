@@ -1,6 +1,7 @@
 package netinfo
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strings"
@@ -53,4 +54,30 @@ func TestParseNftRulesetErrors(t *testing.T) {
 	if fws, err := ParseNftRuleset(strings.NewReader(odd)); err != nil || len(fws) != 0 {
 		t.Errorf("odd rules: %v, %v", fws, err)
 	}
+}
+
+// FuzzParseNftRuleset: whatever nft printed, the parse ends with an error
+// or forwards that each name one port and one target.
+func FuzzParseNftRuleset(f *testing.F) {
+	b, err := os.ReadFile("testdata/nft-ruleset.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"nftables": [{"rule": {"expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "udp", "field": "dport"}}, "right": {"set": [1, 2]}}}, {"dnat": {"addr": "::ffff:10.0.0.1"}}]}}]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		fws, err := ParseNftRuleset(bytes.NewReader(in))
+		if err != nil {
+			if fws != nil || !strings.HasPrefix(err.Error(), "nft -j list ruleset output: ") {
+				t.Fatalf("%v with error %v", fws, err)
+			}
+			return
+		}
+		for _, fw := range fws {
+			if fw.Listen.Port() == 0 || fw.Target.Port() == 0 || !fw.Target.Addr().IsValid() ||
+				fw.Target.Addr().Is4In6() || fw.Listen.Addr().Is4In6() || fw.Via != ViaDNAT {
+				t.Fatalf("bad forward %+v", fw)
+			}
+		}
+	})
 }
