@@ -73,8 +73,11 @@ func Write(path string, owned []string, fams []Family) error {
 	dir = cmp.Or(dir, ".")
 	lock, err := nofollow.Open(dir, base+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("metrics file %s: lock: %w (its directory must exist and be writable for this user; "+
-			"a symbolic link there is refused)", path, err)
+		hint := "its directory must exist and be writable for this user"
+		if errors.Is(err, nofollow.ErrNotRegular) {
+			hint = "remove it: dotm makes it anew"
+		}
+		return fmt.Errorf("metrics file %s: lock: %w (%s)", path, err, hint)
 	}
 	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
