@@ -1,6 +1,9 @@
 package render
 
 import (
+	"bytes"
+	"html"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -54,5 +57,36 @@ func TestStandaloneSVG(t *testing.T) {
 	in := `<a xlink:href="nodes/db01.html" xlink:title="db01">`
 	if got := string(standaloneSVG([]byte(in))); got != `<a xlink:href="../nodes/db01.html" xlink:title="db01">` {
 		t.Errorf("standaloneSVG: %s", got)
+	}
+}
+
+// TestGraphLinksResolve: every link of every graph of the built site,
+// inline in its page or in the SVG file beside it, reaches a page of the
+// site, and its #fragment an id on that page.
+func TestGraphLinksResolve(t *testing.T) {
+	for set, m := range map[string]*analyze.Model{"site": testModel(), "hostile": hostileModel()} {
+		s := build(t, m)
+		href := regexp.MustCompile(`xlink:href="([^"]*)"`)
+		links := 0
+		for name, doc := range s {
+			if !strings.HasSuffix(name, ".html") && !strings.HasSuffix(name, ".svg") {
+				continue
+			}
+			for _, h := range href.FindAllSubmatch(doc, -1) {
+				links++
+				target, frag, _ := strings.Cut(html.UnescapeString(string(h[1])), "#")
+				file := path.Join(path.Dir(name), target)
+				page, ok := s[file]
+				switch {
+				case !ok:
+					t.Errorf("%s: %s links %s, which the site lacks", set, name, file)
+				case frag != "" && !bytes.Contains(page, []byte(` id="`+frag+`"`)):
+					t.Errorf("%s: %s links #%s, which %s lacks", set, name, frag, file)
+				}
+			}
+		}
+		if links < 20 {
+			t.Errorf("%s: only %d links in the graphs", set, links)
+		}
 	}
 }

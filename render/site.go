@@ -107,7 +107,10 @@ func (p *page) Age(t int64, kind string) string {
 }
 
 // Ports lists the distinct ports of a process's services.
-func (p *page) Ports(pr *analyze.Process) string {
+func (p *page) Ports(pr *analyze.Process) string { return portsOf(pr) }
+
+// portsOf lists the distinct ports of a process's services.
+func portsOf(pr *analyze.Process) string {
 	var ports []int
 	for _, s := range pr.Services {
 		if !slices.Contains(ports, s.Port) {
@@ -175,7 +178,7 @@ func BuildSite(ctx context.Context, m *analyze.Model, w Writer, l *layout.Layout
 			return err
 		}
 	}
-	for _, step := range []func() error{b.groups, b.data} {
+	for _, step := range []func() error{b.groups, b.data, b.writeSearch} {
 		if err := step(); err != nil {
 			return err
 		}
