@@ -42,6 +42,9 @@ type SiteOptions struct {
 	// NotesUnsafe passes raw HTML in notes through; by default it is
 	// left out.
 	NotesUnsafe bool
+	// Refresh, if positive, makes every page reload itself after that
+	// many seconds (a meta refresh).
+	Refresh int
 }
 
 // navItem is an entry of the top navigation.
@@ -87,6 +90,8 @@ type page struct {
 	M     *analyze.Model
 	Graph template.HTML
 	Note  template.HTML
+	// Refresh is SiteOptions.Refresh.
+	Refresh int
 }
 
 // NodeLink is the relative link from this page to a node's page.
@@ -231,7 +236,7 @@ type builder struct {
 
 // newPage starts the view of a page at path (e.g. "nodes/x.html").
 func (b *builder) newPage(path, title string) *page {
-	p := &page{Title: title, Root: strings.Repeat("../", strings.Count(path, "/")), M: b.m, AsOf: b.asOf()}
+	p := &page{Title: title, Root: strings.Repeat("../", strings.Count(path, "/")), M: b.m, AsOf: b.asOf(), Refresh: b.o.Refresh}
 	for _, n := range b.nav {
 		n.Current = n.Path == path
 		p.Nav = append(p.Nav, n)

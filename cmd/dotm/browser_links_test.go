@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
@@ -136,6 +139,27 @@ func TestSiteMapInBrowser(t *testing.T) {
 	if !strings.HasPrefix(location, "file://") || !strings.HasSuffix(location, "/nodes/"+name+".html") {
 		t.Errorf("the search result opened %s", location)
 	}
+	// Dark mode: the page goes dark, the graphs keep a light panel; the
+	// setting names are not broken inside.
+	dark := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	})
+	overview()
+	do("dark mode", dark)
+	colours := str("colours", chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor + ' ' + getComputedStyle(document.querySelector('div.graph')).backgroundColor`))
+	if colours != "rgb(20, 25, 31) rgb(255, 255, 255)" {
+		t.Errorf("dark mode: page and graph backgrounds %s, want a dark page and a white graph panel", colours)
+	}
+	shoot("map-overview-dark.png")
+	do("settings", chromedp.Navigate(srv.URL+"/settings.html"), chromedp.WaitVisible(chromedp.CSS("b.setting")))
+	broken := str("setting names", chromedp.Evaluate[string](`Array.from(document.querySelectorAll('b.setting')).filter(b => b.getClientRects().length > 1).map(b => b.textContent).join(' ')`))
+	if broken != "" {
+		t.Errorf("setting names broken across lines: %s", broken)
+	}
+	shoot("map-settings-dark.png")
+
 	if problems := consoleProblems(); len(problems) > 0 {
 		t.Errorf("browser console: %v", problems)
 	}
