@@ -202,6 +202,11 @@ func writeGraphs(ctx context.Context, m *analyze.Model, fg *grouping, groups []G
 	for _, g := range groups {
 		jobs[GroupPath(g.Key)] = fg.groupDOT(m, g.Key)
 	}
+	for _, e := range m.History {
+		if dot := changesDOT(m, e.Changes, groups); dot != nil {
+			jobs[snapshotGraph(e.Time)] = dot
+		}
+	}
 	svgs, err := l.LayoutAll(ctx, jobs)
 	if err != nil {
 		return nil, err

@@ -139,6 +139,18 @@ func TestSiteMapInBrowser(t *testing.T) {
 	if !strings.HasPrefix(location, "file://") || !strings.HasSuffix(location, "/nodes/"+name+".html") {
 		t.Errorf("the search result opened %s", location)
 	}
+	// The newest snapshot's page draws its changes as a map: the
+	// connection that vanished is a dashed arrow saying so.
+	do("history", chromedp.Navigate(srv.URL+"/history.html"), chromedp.WaitVisible(chromedp.CSS("main table")),
+		chromedp.Click(chromedp.CSS("main table tbody a")), chromedp.WaitVisible(chromedp.CSS("div.graph svg")))
+	vanished := str("vanished arrows", chromedp.Evaluate[string](`Array.from(document.querySelectorAll('div.graph svg g.edge')).
+		filter(e => e.textContent.includes('vanished') && e.querySelector('path').getAttribute('stroke-dasharray')).
+		map(e => e.querySelector('a').getAttributeNS('http://www.w3.org/1999/xlink', 'title')).join('; ')`))
+	if !strings.Contains(vanished, "web01 → ") {
+		t.Errorf("the newest snapshot's map marks no vanished connection of web01 (dashed, saying so): %q", vanished)
+	}
+	shoot("map-snapshot.png")
+
 	// Dark mode: the page goes dark, the graphs keep a light panel; the
 	// setting names are not broken inside.
 	dark := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
