@@ -99,4 +99,3 @@ func changesDOT(m *analyze.Model, c *domain.Changes, groups []Group) []byte {
 	})
 	return d.bytes()
 }
-
