@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/lwindolf/dotm/internal/redistest"
 )
@@ -116,6 +117,29 @@ func TestSiteMapInBrowser(t *testing.T) {
 		t.Errorf("pointing at %q highlights %v (itself: %v), want its neighbours %v", crit, lit, self, want)
 	}
 	shoot("map-hover.png")
+
+	// The boxes are reached with the keyboard: Tab from the link before
+	// the CRITICAL box focuses it, with a visible focus and the same
+	// highlight.
+	do("unhover", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 1, 1))
+	focusable := str("focus the link before", chromedp.Evaluate[string](`(() => {
+		const links = Array.from(document.querySelectorAll('div.graph svg a')).filter(a => a.hasAttributeNS('http://www.w3.org/1999/xlink', 'href'));
+		const i = links.indexOf(document.querySelector('[data-test=box]'));
+		if (i < 1) return 'the CRITICAL box is the first link: ' + i;
+		links[i-1].focus();
+		return '';
+	})()`))
+	if focusable != "" {
+		t.Fatal(focusable)
+	}
+	do("tab", chromedp.KeyEvent(kb.Tab))
+	// (Chromium focuses the link or the box's group around it.)
+	focus := str("focus", chromedp.Evaluate[string](`(() => { const a = document.activeElement, box = document.querySelector('[data-test=box]');
+		if (a !== box && !a.contains(box)) return 'focus on ' + a.outerHTML.slice(0, 80);
+		return getComputedStyle(box.querySelector('polygon, ellipse')).stroke + ' ' + box.closest('g.node').classList.contains('hl-self'); })()`))
+	if focus != "rgb(232, 163, 23) true" {
+		t.Errorf("Tab to the CRITICAL box: %s; want it focused, outlined in rgb(232, 163, 23) and highlighted", focus)
+	}
 
 	// The search box finds a node by an IP address, with the site opened
 	// from file://, where a page may not fetch() a JSON file.
