@@ -66,7 +66,7 @@ func TestSiteInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("input"), "3306"), chromedp.Sleep(300*time.Millisecond)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(".filter input"), "3306"), chromedp.Sleep(300*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
 	after, err := chromedp.Run(ctx, chromedp.Evaluate[int](visibleRows))
