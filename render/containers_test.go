@@ -47,7 +47,7 @@ func TestNodeDOTContainers(t *testing.T) {
 		}
 		return "?"
 	}
-	if edge := id("nginx :80") + " -> " + id("postgres :5432") + ` [label="5432"]`; !strings.Contains(dot, edge) {
+	if edge := id("nginx :80") + " -> " + id("postgres :5432") + ` [label="5432",`; !strings.Contains(dot, edge) {
 		t.Errorf("no arrow %s:\n%s", edge, dot)
 	}
 	if edge := id("docker-proxy :8080") + " -> " + id("nginx :80"); !strings.Contains(dot, edge) {

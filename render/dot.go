@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -88,27 +89,38 @@ func (g *dotGraph) bytes() []byte {
 		fmt.Fprintf(&b, "\tsubgraph cluster_%d {\n", i)
 		writeStmt(&b, "\t\t", "graph", c.attrs)
 		for _, n := range c.nodes {
-			writeStmt(&b, "\t\t", n.id, n.attrs)
+			writeNode(&b, "\t\t", n)
 		}
 		for j, sub := range c.sub {
 			fmt.Fprintf(&b, "\t\tsubgraph cluster_%d_%d {\n", i, j)
 			writeStmt(&b, "\t\t\t", "graph", sub.attrs)
 			for _, n := range sub.nodes {
-				writeStmt(&b, "\t\t\t", n.id, n.attrs)
+				writeNode(&b, "\t\t\t", n)
 			}
 			b.WriteString("\t\t}\n")
 		}
 		b.WriteString("\t}\n")
 	}
 	for _, n := range g.nodes {
-		writeStmt(&b, "\t", n.id, n.attrs)
+		writeNode(&b, "\t", n)
 	}
 	for _, e := range g.edges {
-		writeStmt(&b, "\t", e.from+" -> "+e.to, e.attrs)
+		// The class names both ends (site.js highlights neighbours by it).
+		attrs := append(slices.Clone(e.attrs), kv{"class", "from-" + boxID(e.from) + " to-" + boxID(e.to)})
+		writeStmt(&b, "\t", e.from+" -> "+e.to, attrs)
 	}
 	b.WriteString("}\n")
 	return b.Bytes()
 }
+
+// writeNode writes a node statement with its SVG id, boxID.
+func writeNode(b *bytes.Buffer, indent string, n dotNode) {
+	writeStmt(b, indent, n.id, append(slices.Clone(n.attrs), kv{"id", boxID(n.id)}))
+}
+
+// boxID is the SVG id of the box with DOT id id: prefixed, so that it
+// clashes with no id of the page that embeds the SVG.
+func boxID(id string) string { return "box-" + id }
 
 // writeStmt writes one statement (a node, an edge or an attribute
 // statement) with its attributes, each value quoted.

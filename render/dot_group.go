@@ -119,15 +119,21 @@ func remoteShape(m *analyze.Model, id, key string, b *box) dotNode {
 			worst = domain.WorstOf(worst, n.Worst)
 		}
 	}
-	title := b.members[0]
-	if len(b.members) > 1 {
-		title = cut(key, maxLabel-8) + fmt.Sprintf(" ×%d", len(b.members))
-	}
+	title := boxTitle(key, b)
 	a := append([]kv{{"label", label(title, worst)}}, stateAttrs(worst, false)...)
 	if key == domain.Internet {
 		a = append(a, kv{"shape", "ellipse"})
 	}
 	return dotNode{id: id, attrs: a}
+}
+
+// boxTitle is what a box shows of its names: the name, or "web ×12"
+// for a group.
+func boxTitle(key string, b *box) string {
+	if len(b.members) > 1 {
+		return cut(key, maxLabel-8) + fmt.Sprintf(" ×%d", len(b.members))
+	}
+	return b.members[0]
 }
 
 // link is an aggregated arrow: the ports it carries and when any of its

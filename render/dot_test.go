@@ -100,8 +100,8 @@ func TestNodeDOT(t *testing.T) {
 	db := string(NodeDOT(m, "db01"))
 	for _, want := range []string{
 		`rankdir="LR"`, `subgraph cluster_0`, `label="db01\nCRITICAL"`,
-		`s0 [label="mysqld :3306\nCRITICAL", color="#b71c1c", fillcolor="#ffcdd2", style="filled", penwidth="3", peripheries="2"]`,
-		`c0 [label="10.1.2.3"`, `c1 [label="app01"`, `c0 -> s0 [label="3306"]`, `c1 -> s0 [label="3306"]`,
+		`s0 [label="mysqld :3306\nCRITICAL", color="#b71c1c", fillcolor="#ffcdd2", style="filled", penwidth="3", peripheries="2",`,
+		`c0 [label="10.1.2.3"`, `c1 [label="app01"`, `c0 -> s0 [label="3306",`, `c1 -> s0 [label="3306",`,
 	} {
 		if !strings.Contains(db, want) {
 			t.Errorf("db01's graph lacks %s:\n%s", want, db)
@@ -110,22 +110,22 @@ func TestNodeDOT(t *testing.T) {
 	app := string(NodeDOT(m, "app01"))
 	for _, want := range []string{
 		`s0 [label="java :8080"`, `s1 [label="memcached :11211"`,
-		`s0 -> s1 [label="11211"]`, // loopback, inside the frame
-		`s0 -> r0 [label="3306"]`, `r0 [label="db01\nCRITICAL"`,
+		`s0 -> s1 [label="11211",`, // loopback, inside the frame
+		`s0 -> r0 [label="3306",`, `r0 [label="db01\nCRITICAL"`,
 	} {
 		if !strings.Contains(app, want) {
 			t.Errorf("app01's graph lacks %s:\n%s", want, app)
 		}
 	}
 	lb := string(NodeDOT(m, "lb01"))
-	if !strings.Contains(lb, `c0 [label="Internet", color="#424242", fillcolor="#ffffff", style="filled", shape="ellipse"]`) {
+	if !strings.Contains(lb, `c0 [label="Internet", color="#424242", fillcolor="#ffffff", style="filled", shape="ellipse",`) {
 		t.Errorf("lb01's graph has no Internet cloud:\n%s", lb)
 	}
-	if !strings.Contains(lb, `s0 -> r0 [label="80"]`) || !strings.Contains(lb, `r0 [label="web01",`) {
+	if !strings.Contains(lb, `s0 -> r0 [label="80",`) || !strings.Contains(lb, `r0 [label="web01",`) {
 		t.Errorf("lb01's graph lacks haproxy → web01:\n%s", lb)
 	}
 	web := string(NodeDOT(m, "web02"))
-	if !strings.Contains(web, `s0 -> r0 [label="5432", style="dashed"]`) {
+	if !strings.Contains(web, `s0 -> r0 [label="5432", style="dashed",`) {
 		t.Errorf("web02's old connection is not dashed:\n%s", web)
 	}
 	if got := string(NodeDOT(m, "nosuch")); !strings.Contains(got, `not a known node`) {
@@ -140,8 +140,8 @@ func TestNodeDOTPeers(t *testing.T) {
 	nodes[3].Connections = nil // app01 fetched nothing
 	m := analyze.NewModel(testNow, testConf(), nodes)
 	app := string(NodeDOT(m, "app01"))
-	for _, want := range []string{`c0 [label="web01",`, `c1 [label="web02\nWARNING"`, `c0 -> s0 [label="8080"]`,
-		`label="(unknown process)", shape="ellipse"`, `-> r0 [label="3306"]`} {
+	for _, want := range []string{`c0 [label="web01",`, `c1 [label="web02\nWARNING"`, `c0 -> s0 [label="8080",`,
+		`label="(unknown process)", shape="ellipse"`, `-> r0 [label="3306",`} {
 		if !strings.Contains(app, want) {
 			t.Errorf("app01's graph from peers lacks %s:\n%s", want, app)
 		}
@@ -159,12 +159,12 @@ func TestGlobalDOT(t *testing.T) {
 	}
 	for _, e := range [][3]string{{"Internet", "lb01", "443"}, {"lb01", "web01", "80"}, {"web02", "app01", "8080"},
 		{"app01", "db01", "3306"}, {"10.1.2.3", "db01", "3306"}} {
-		want := fmt.Sprintf(`%s -> %s [label="%s"]`, ids[e[0]], ids[e[1]], e[2])
+		want := fmt.Sprintf(`%s -> %s [label="%s",`, ids[e[0]], ids[e[1]], e[2])
 		if !strings.Contains(g, want) {
 			t.Errorf("global graph lacks %v (%s):\n%s", e, want, g)
 		}
 	}
-	if strings.Contains(g, "11211") {
+	if strings.Contains(g, `label="11211"`) {
 		t.Errorf("loopback connection in the global graph:\n%s", g)
 	}
 	if !strings.Contains(g, `label="db01\nCRITICAL", color="#b71c1c"`) {
@@ -209,7 +209,7 @@ func TestGlobalDOTGrouped(t *testing.T) {
 		m := analyze.NewModel(testNow, testConf(), bigFleet(30, suffix))
 		g := string(GlobalDOT(m))
 		for _, want := range []string{`n0 [label="Internet"`, `n1 [label="db ×30"`, `n2 [label="web ×30"`,
-			`n0 -> n2 [label="80"]`, `n2 -> n1 [label="5432"]`} {
+			`n0 -> n2 [label="80",`, `n2 -> n1 [label="5432",`} {
 			if !strings.Contains(g, want) {
 				t.Errorf("grouped fleet (domain %q) lacks %s:\n%s", suffix, want, g)
 			}
@@ -231,7 +231,7 @@ func TestGlobalDOTGrouped(t *testing.T) {
 		hub.Connections = append(hub.Connections, in("9000", n.Name, "collector"))
 	}
 	m = analyze.NewModel(testNow, testConf(), append(nodes, hub))
-	if g := string(NodeDOT(m, "hub")); !strings.Contains(g, `c1 [label="web ×50",`) || !strings.Contains(g, `c1 -> s0 [label="9000"]`) {
+	if g := string(NodeDOT(m, "hub")); !strings.Contains(g, `c1 [label="web ×50",`) || !strings.Contains(g, `c1 -> s0 [label="9000",`) {
 		t.Errorf("hub's 100 clients are not grouped:\n%s", g)
 	}
 }
@@ -345,10 +345,21 @@ func TestDOTHostile(t *testing.T) {
 	for name, dot := range jobs {
 		checkSyntax(t, name, dot)
 		for _, line := range strings.Split(string(dot), "\n") {
-			for _, q := range regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(line, -1) {
-				for _, part := range strings.Split(q[1], `\n`) {
-					if n := len([]rune(part)); n > maxLabel+2 { // +2: the escapes of \ and "
-						t.Errorf("%s: label line of %d runes: %q", name, n, part)
+			for _, q := range regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(line, -1) {
+				limit := maxLabel + 2 // +2: the escapes of \ and "
+				switch q[1] {
+				case "tooltip", "labeltooltip":
+					limit = maxTip + 8
+				case "URL", "class":
+					// Slugs: safe runes, bounded by site.Slug.
+					if strings.ContainsAny(q[2], `"\<>&' `+"\n") && q[1] == "URL" {
+						t.Errorf("%s: unsafe URL %q", name, q[2])
+					}
+					continue
+				}
+				for _, part := range strings.Split(q[2], `\n`) {
+					if n := len([]rune(part)); n > limit {
+						t.Errorf("%s: %s line of %d runes: %q", name, q[1], n, part)
 					}
 				}
 			}

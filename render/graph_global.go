@@ -40,7 +40,7 @@ func fleetLinks(m *analyze.Model) links[pair] {
 func GlobalDOT(m *analyze.Model) []byte { return computeGrouping(m).globalDOT(m) }
 
 func (fg *grouping) globalDOT(m *analyze.Model) []byte {
-	return globalGraph(m, fg.links, fg.grouper, fg.names).bytes()
+	return globalGraph(newLinker(m, "", fg.groups(m)), fg.links, fg.grouper, fg.names).bytes()
 }
 
 // grouping is what the global graph draws: the fleet's links, how names
@@ -121,34 +121,49 @@ func (fg *grouping) groupDOT(m *analyze.Model, key string) []byte {
 			subNames = append(subNames, p.client, p.server)
 		}
 	}
-	return globalGraph(m, near, inner, subNames).bytes()
+	return globalGraph(newLinker(m, "../", fg.groups(m)), near, inner, subNames).bytes()
 }
 
-// globalGraph draws the fleet's links with boxes by grouper g.
-func globalGraph(m *analyze.Model, ls links[pair], g grouper, names []string) *dotGraph {
+// globalGraph draws the fleet's links with boxes by grouper g, linked by
+// lk.
+func globalGraph(lk linker, ls links[pair], g grouper, names []string) *dotGraph {
+	m := lk.m
 	d := &dotGraph{attrs: []kv{{"rankdir", "LR"}, {"fontname", "Helvetica"}}}
 	keys, byKey := g.boxes(names)
 	ids := map[string]string{}
+	titles := map[string]string{}
 	for i, k := range keys {
 		ids[k] = "n" + strconv.Itoa(i)
-		d.nodes = append(d.nodes, remoteShape(m, ids[k], k, byKey[k]))
+		shape := remoteShape(m, ids[k], k, byKey[k])
+		shape.attrs = append(shape.attrs, lk.box(k, byKey[k])...)
+		d.nodes = append(d.nodes, shape)
+		titles[k] = boxTitle(k, byKey[k])
 	}
 	grouped := links[pair]{}
+	as := arrows[pair]{}
 	for p, l := range ls {
+		gp := pair{g.key(p.client), g.key(p.server)}
 		for _, port := range l.ports {
-			grouped.add(pair{g.key(p.client), g.key(p.server)}, port, l.lastSeen)
+			grouped.add(gp, port, l.lastSeen)
+			as.add(gp, titles[gp.client], titles[gp.server], fact{p.client, p.server, port})
 		}
 	}
-	d.edges = sortedEdges(m, grouped, func(p pair) (string, string) { return ids[p.client], ids[p.server] })
+	d.edges = sortedEdges(m, grouped, func(p pair) (string, string) { return ids[p.client], ids[p.server] },
+		func(p pair, l *link) []kv { return lk.edge(as[p], l.ports) })
 	return d
 }
 
-// sortedEdges turns links into arrows sorted by their ends' ids.
-func sortedEdges[K comparable](m *analyze.Model, ls links[K], ends func(K) (string, string)) []dotEdge {
+// sortedEdges turns links into arrows sorted by their ends' ids, each
+// with the attributes extra gives (if not nil).
+func sortedEdges[K comparable](m *analyze.Model, ls links[K], ends func(K) (string, string), extra func(K, *link) []kv) []dotEdge {
 	var out []dotEdge
 	for k, l := range ls {
 		from, to := ends(k)
-		out = append(out, dotEdge{from: from, to: to, attrs: edgeAttrs(l.ports, m.Old(l.lastSeen, "Connections"))})
+		a := edgeAttrs(l.ports, m.Old(l.lastSeen, "Connections"))
+		if extra != nil {
+			a = append(a, extra(k, l)...)
+		}
+		out = append(out, dotEdge{from: from, to: to, attrs: a})
 	}
 	slices.SortFunc(out, func(a, b dotEdge) int {
 		return cmp.Or(cmpID(a.from, b.from), cmpID(a.to, b.to), strings.Compare(a.attrs[0].v, b.attrs[0].v))

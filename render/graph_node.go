@@ -84,6 +84,8 @@ func peersOf(m *analyze.Model) map[string][]peerRecord {
 // nodeView is one node's graph while it is drawn.
 type nodeView struct {
 	m       *analyze.Model
+	lk      linker
+	name    string // the node's
 	d       *dotGraph
 	cluster dotCluster
 	svc     map[string]string // local port → id of its box
@@ -96,20 +98,22 @@ type nodeView struct {
 // are drawn inside the frame from the client process to the service.
 // Clients or remotes beyond maxDrawn are drawn by group.
 func NodeDOT(m *analyze.Model, name string) []byte {
-	return nodeDOT(m, name, peersOf(m))
+	return nodeDOT(m, name, peersOf(m), Groups(m))
 }
 
-// nodeDOT is NodeDOT with the fleet's records indexed by peersOf.
-func nodeDOT(m *analyze.Model, name string, peers map[string][]peerRecord) []byte {
+// nodeDOT is NodeDOT with the fleet's records indexed by peersOf and the
+// groups of the global graph (which have a page to link).
+func nodeDOT(m *analyze.Model, name string, peers map[string][]peerRecord, groups []Group) []byte {
 	n := m.Node(name)
 	if n == nil {
 		d := &dotGraph{nodes: []dotNode{{"n0", []kv{{"label", label(name, "not a known node")}, {"shape", "plaintext"}}}}}
 		return d.bytes()
 	}
 	f := factsOf(n, peers[n.Name])
-	v := &nodeView{m: m, d: &dotGraph{attrs: []kv{{"rankdir", "LR"}, {"fontname", "Helvetica"}}},
+	v := &nodeView{m: m, lk: newLinker(m, "../", groups), d: &dotGraph{attrs: []kv{{"rankdir", "LR"}, {"fontname", "Helvetica"}}},
 		svc: map[string]string{}, proc: map[string]string{}}
-	v.cluster.attrs = clusterAttrs(label(n.Name, n.Worst), n.Worst)
+	v.name = n.Name
+	v.cluster.attrs = append(clusterAttrs(label(n.Name, n.Worst), n.Worst), kv{"tooltip", nodeTip(n)})
 	v.services(n)
 	v.unknownPorts(f)
 	v.processes(f)
@@ -141,7 +145,8 @@ func (v *nodeView) services(n *analyze.Node) {
 			v.proc[inCtr(sv.Process, sv.Container)] = id
 		}
 		a := []kv{{"label", label(cut(processName(sv.Process), maxLabel-8)+" :"+port, sv.AlertStatus)}}
-		v.place(sv.Container, dotNode{id, append(a, stateAttrs(sv.AlertStatus, v.m.Old(sv.LastSeen, "Services"))...)})
+		a = append(a, stateAttrs(sv.AlertStatus, v.m.Old(sv.LastSeen, "Services"))...)
+		v.place(sv.Container, dotNode{id, append(a, v.lk.service(n.Name, sv.Process, port, sv.AlertStatus)...)})
 	}
 }
 
@@ -164,7 +169,8 @@ func (v *nodeView) unknownPorts(f nodeFacts) {
 		v.svc[p] = id
 		port, ctr, _ := strings.Cut(p, "\x00")
 		v.place(ctr, dotNode{id, []kv{{"label", label("? :"+cut(port, 12), "no service seen")},
-			{"color", "#9e9e9e"}, {"fontcolor", "#616161"}}})
+			{"color", "#9e9e9e"}, {"fontcolor", "#616161"},
+			{"tooltip", "port " + cut(port, 12) + " used, but no service was seen listening on it"}}})
 	}
 }
 
@@ -186,7 +192,8 @@ func (v *nodeView) processes(f nodeFacts) {
 		id := "q" + strconv.Itoa(i)
 		v.proc[p] = id
 		name, ctr, _ := strings.Cut(p, "\x00")
-		v.place(ctr, dotNode{id, []kv{{"label", label(processName(name))}, {"shape", "ellipse"}}})
+		a := []kv{{"label", label(processName(name))}, {"shape", "ellipse"}}
+		v.place(ctr, dotNode{id, append(a, linkAttrs(v.lk.processHref(name), cut(processName(name), maxLabel)+" · a client process")...)})
 	}
 }
 
@@ -197,14 +204,19 @@ func (v *nodeView) clients(f nodeFacts) {
 	for k := range f.in {
 		names = append(names, k.client)
 	}
-	ids, g := v.boxes("c", names)
+	ids, g, titles := v.boxes("c", names)
 	grouped := links[inKey]{}
+	as := arrows[inKey]{}
 	for k, l := range f.in {
-		grouped.add(inKey{g.key(k.client), k.port}, k.port, l.lastSeen)
+		gk := inKey{g.key(k.client), k.port}
+		grouped.add(gk, k.port, l.lastSeen)
+		for _, p := range l.ports {
+			as.add(gk, titles[gk.client], v.name, fact{k.client, v.name, p})
+		}
 	}
 	v.d.edges = append(v.d.edges, sortedEdges(v.m, grouped, func(k inKey) (string, string) {
 		return ids[k.client], v.svc[k.port]
-	})...)
+	}, func(k inKey, l *link) []kv { return v.lk.edge(as[k], l.ports) })...)
 }
 
 // remotes draws what the node uses, on the right, with arrows from the
@@ -214,35 +226,44 @@ func (v *nodeView) remotes(f nodeFacts) {
 	for k := range f.out {
 		names = append(names, k.remote)
 	}
-	ids, g := v.boxes("r", names)
+	ids, g, titles := v.boxes("r", names)
 	grouped := links[outKey]{}
+	as := arrows[outKey]{}
 	for k, l := range f.out {
+		gk := outKey{k.process, g.key(k.remote)}
 		for _, p := range l.ports {
-			grouped.add(outKey{k.process, g.key(k.remote)}, p, l.lastSeen)
+			grouped.add(gk, p, l.lastSeen)
+			as.add(gk, v.name, titles[gk.remote], fact{v.name, k.remote, p})
 		}
 	}
 	v.d.edges = append(v.d.edges, sortedEdges(v.m, grouped, func(k outKey) (string, string) {
 		return v.proc[k.process], ids[k.remote]
-	})...)
+	}, func(k outKey, l *link) []kv { return v.lk.edge(as[k], l.ports) })...)
 }
 
 // loops draws the node's loopback connections inside its frame.
 func (v *nodeView) loops(f nodeFacts) {
 	v.d.edges = append(v.d.edges, sortedEdges(v.m, f.loop, func(k loopKey) (string, string) {
 		return v.proc[k.process], v.svc[k.port]
+	}, func(k loopKey, l *link) []kv {
+		proc, _, _ := strings.Cut(k.process, "\x00")
+		return linkAttrs("", cut(processName(proc), maxLabel)+" → "+clean(v.name)+" :"+portList(l.ports)+" (loopback)")
 	})...)
 }
 
 // boxes draws names (clients or remotes) as boxes with ids prefix0,
 // prefix1, …, grouped when there are many; it returns the id of each box
-// key and the grouper.
-func (v *nodeView) boxes(prefix string, names []string) (map[string]string, grouper) {
+// key, the grouper, and the title of each box key.
+func (v *nodeView) boxes(prefix string, names []string) (map[string]string, grouper, map[string]string) {
 	g := newGrouper(names)
 	keys, byKey := g.boxes(names)
-	ids := map[string]string{}
+	ids, titles := map[string]string{}, map[string]string{}
 	for i, k := range keys {
 		ids[k] = prefix + strconv.Itoa(i)
-		v.d.nodes = append(v.d.nodes, remoteShape(v.m, ids[k], k, byKey[k]))
+		shape := remoteShape(v.m, ids[k], k, byKey[k])
+		shape.attrs = append(shape.attrs, v.lk.box(k, byKey[k])...)
+		v.d.nodes = append(v.d.nodes, shape)
+		titles[k] = boxTitle(k, byKey[k])
 	}
-	return ids, g
+	return ids, g, titles
 }

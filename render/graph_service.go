@@ -43,11 +43,21 @@ func ServiceDOT(m *analyze.Model) []byte {
 		keys[k] = true
 	}
 	ids := map[string]string{}
+	lk := newLinker(m, "", nil)
 	for i, k := range slices.Sorted(maps.Keys(keys)) {
 		ids[k] = "v" + strconv.Itoa(i)
-		d.nodes = append(d.nodes, vertexShape(m, ids[k], k, len(f.nodes[k])))
+		shape := vertexShape(m, ids[k], k, len(f.nodes[k]))
+		if name, ok := strings.CutPrefix(k, vProcessPfx); ok {
+			shape.attrs = append(shape.attrs, linkAttrs(lk.processHref(name), vertexTip(k, len(f.nodes[k])))...)
+		} else {
+			shape.attrs = append(shape.attrs, kv{"tooltip", vertexTip(k, 0)})
+		}
+		d.nodes = append(d.nodes, shape)
 	}
-	d.edges = sortedEdges(m, f.ls, func(p pair) (string, string) { return ids[p.client], ids[p.server] })
+	d.edges = sortedEdges(m, f.ls, func(p pair) (string, string) { return ids[p.client], ids[p.server] },
+		func(p pair, l *link) []kv {
+			return []kv{{"tooltip", cut(vertexTip(p.client, 0)+" → "+vertexTip(p.server, 0)+" :"+portList(l.ports), maxTip)}}
+		})
 	return d.bytes()
 }
 
@@ -144,6 +154,26 @@ func clientsOf(m *analyze.Model, remote string) []string {
 		out = []string{vProcessPfx}
 	}
 	return out
+}
+
+// vertexTip says what a vertex is, with the number of nodes it runs on
+// (if not 0).
+func vertexTip(key string, nodes int) string {
+	switch {
+	case key == vInternetIn:
+		return "clients on the Internet"
+	case key == vInternetOut:
+		return domain.Internet
+	case key == vOtherIn:
+		return "clients that are no node"
+	case strings.HasPrefix(key, vUnknownPfx):
+		return "an unknown service on port " + cut(strings.TrimPrefix(key, vUnknownPfx), 12)
+	}
+	tip := cut(processName(strings.TrimPrefix(key, vProcessPfx)), maxLabel)
+	if nodes > 0 {
+		tip += fmt.Sprintf(" · runs on %d node(s)", nodes)
+	}
+	return tip
 }
 
 // vertexShape draws one vertex of the service graph.

@@ -28,7 +28,7 @@ func benchFleet(n int) []byte {
 	for _, nd := range m.Nodes {
 		names = append(names, nd.Name)
 	}
-	g := globalGraph(m, fleetLinks(m), grouper{func(s string) string { return s }}, names)
+	g := globalGraph(newLinker(m, "", nil), fleetLinks(m), grouper{func(s string) string { return s }}, names)
 	return g.bytes()
 }
 

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,9 @@ type SiteOptions struct {
 	// NotesUnsafe passes raw HTML in notes through; by default it is
 	// left out.
 	NotesUnsafe bool
+	// Refresh, if positive, makes every page reload itself after that
+	// many seconds (a meta refresh).
+	Refresh int
 }
 
 // navItem is an entry of the top navigation.
@@ -86,6 +90,8 @@ type page struct {
 	M     *analyze.Model
 	Graph template.HTML
 	Note  template.HTML
+	// Refresh is SiteOptions.Refresh.
+	Refresh int
 }
 
 // NodeLink is the relative link from this page to a node's page.
@@ -106,7 +112,10 @@ func (p *page) Age(t int64, kind string) string {
 }
 
 // Ports lists the distinct ports of a process's services.
-func (p *page) Ports(pr *analyze.Process) string {
+func (p *page) Ports(pr *analyze.Process) string { return portsOf(pr) }
+
+// portsOf lists the distinct ports of a process's services.
+func portsOf(pr *analyze.Process) string {
 	var ports []int
 	for _, s := range pr.Services {
 		if !slices.Contains(ports, s.Port) {
@@ -154,6 +163,7 @@ func BuildSite(ctx context.Context, m *analyze.Model, w Writer, l *layout.Layout
 		"dur":         func(d time.Duration) string { return timefmt.Span(int64(d / time.Second)) },
 		"sub":         func(a, b int64) int64 { return a - b },
 		"nodesFolded": func(page any, nodes []string) foldedNodes { return foldedNodes{page, nodes} },
+		"withPage":    func(page, v any) withPage { return withPage{page, v} },
 	}).ParseFS(o.Templates, "base.tmpl")
 	if err != nil {
 		return fmt.Errorf("parse templates: %w", err)
@@ -173,7 +183,7 @@ func BuildSite(ctx context.Context, m *analyze.Model, w Writer, l *layout.Layout
 			return err
 		}
 	}
-	for _, step := range []func() error{b.groups, b.data} {
+	for _, step := range []func() error{b.groups, b.data, b.writeSearch} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -187,10 +197,15 @@ func writeGraphs(ctx context.Context, m *analyze.Model, fg *grouping, groups []G
 	jobs := map[string][]byte{"graphs/global": fg.globalDOT(m), "graphs/services": ServiceDOT(m)}
 	peers := peersOf(m)
 	for _, n := range m.Nodes {
-		jobs[NodePath(n.Name)] = nodeDOT(m, n.Name, peers)
+		jobs[NodePath(n.Name)] = nodeDOT(m, n.Name, peers, groups)
 	}
 	for _, g := range groups {
 		jobs[GroupPath(g.Key)] = fg.groupDOT(m, g.Key)
+	}
+	for _, e := range m.History {
+		if dot := changesDOT(m, e.Changes, groups); dot != nil {
+			jobs[snapshotGraph(e.Time)] = dot
+		}
 	}
 	svgs, err := l.LayoutAll(ctx, jobs)
 	if err != nil {
@@ -200,7 +215,11 @@ func writeGraphs(ctx context.Context, m *analyze.Model, fg *grouping, groups []G
 		if err := w.Write(name+".dot", jobs[name]); err != nil {
 			return nil, err
 		}
-		if err := w.Write(name+".svg", svgs[name]); err != nil {
+		svg := svgs[name]
+		if strings.HasPrefix(name, "graphs/") {
+			svg = standaloneSVG(svg)
+		}
+		if err := w.Write(name+".svg", svg); err != nil {
 			return nil, err
 		}
 	}
@@ -222,7 +241,7 @@ type builder struct {
 
 // newPage starts the view of a page at path (e.g. "nodes/x.html").
 func (b *builder) newPage(path, title string) *page {
-	p := &page{Title: title, Root: strings.Repeat("../", strings.Count(path, "/")), M: b.m, AsOf: b.asOf()}
+	p := &page{Title: title, Root: strings.Repeat("../", strings.Count(path, "/")), M: b.m, AsOf: b.asOf(), Refresh: b.o.Refresh}
 	for _, n := range b.nav {
 		n.Current = n.Path == path
 		p.Nav = append(p.Nav, n)
@@ -271,14 +290,20 @@ func (b *builder) pageTemplate(name string) (*template.Template, error) {
 }
 
 // inlineSVG makes a Graphviz SVG embeddable in a page: Graphviz has
-// escaped every label, so only its XML prolog and doctype go.
+// escaped every label, so only its XML prolog and doctype go, and the
+// titles and comments that name Graphviz ids ("n22", "n0->n22"): the
+// tooltips of the links say what a box or arrow is.
 func (b *builder) inlineSVG(name string) template.HTML {
 	svg := b.svgs[name]
 	if i := bytes.Index(svg, []byte("<svg")); i >= 0 {
 		svg = svg[i:]
 	}
+	svg = svgIDNames.ReplaceAll(svg, nil)
 	return template.HTML(svg) // #nosec: Graphviz output, labels escaped by DOT generation and Graphviz
 }
+
+// svgIDNames are the <title> elements and comments of a Graphviz SVG.
+var svgIDNames = regexp.MustCompile(`(?m)^(<title>[^<]*</title>|<!--[^>]*-->)\n`)
 
 type overviewPage struct {
 	*page
@@ -327,6 +352,21 @@ type nodePage struct {
 	*page
 	N    *analyze.Node
 	Slug string
+	rows map[string]bool // ConnAnchors given to a row
+}
+
+// RowID is the id of a connection's row, ConnAnchor, which the graphs'
+// arrows link; empty for a later row with the same anchor.
+func (p *nodePage) RowID(c store.Connection) string {
+	id := ConnAnchor(c.Direction, c.Remote, c.Port)
+	if p.rows[id] {
+		return ""
+	}
+	if p.rows == nil {
+		p.rows = map[string]bool{}
+	}
+	p.rows[id] = true
+	return id
 }
 
 // ChecksFor lists the checks of the node that map to process.
@@ -450,4 +490,11 @@ func (b *builder) data() error {
 type foldedNodes struct {
 	Page  any
 	Nodes []string
+}
+
+// withPage is the argument of the template withPage: a value with the
+// page that links the names in it.
+type withPage struct {
+	Page any
+	V    any
 }

@@ -3,6 +3,7 @@ package render
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/internal/timefmt"
@@ -50,6 +51,9 @@ func (b *builder) history(pg sitePage) error {
 	for _, e := range entries {
 		path := SnapshotPath(e.Time)
 		p := &snapshotPage{b.newPage(path, "Snapshot "+timefmt.Stamp(e.Time)), e}
+		if _, ok := b.svgs[snapshotGraph(e.Time)]; ok {
+			p.Graph = b.inlineSVG(snapshotGraph(e.Time))
+		}
 		if err := b.render(path, "snapshot", p); err != nil {
 			return err
 		}
@@ -59,6 +63,10 @@ func (b *builder) history(pg sitePage) error {
 
 // SnapshotPath is the site path of a snapshot's page.
 func SnapshotPath(ts int64) string { return "history/" + strconv.FormatInt(ts, 10) + ".html" }
+
+// snapshotGraph is the site path (without extension) of the map of a
+// snapshot's changes (ChangesDOT), beside its page.
+func snapshotGraph(ts int64) string { return strings.TrimSuffix(SnapshotPath(ts), ".html") }
 
 // SnapshotLink is the relative link from this page to a snapshot's page.
 func (p *page) SnapshotLink(ts int64) string { return p.Root + SnapshotPath(ts) }

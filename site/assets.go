@@ -8,7 +8,7 @@ import (
 
 // assets holds the site's style sheet and script.
 //
-//go:embed assets/site.css assets/site.js
+//go:embed assets/site.css assets/site.js assets/favicon.svg
 var assets embed.FS
 
 // WriteAssets writes the embedded style sheet and script to assets/ in t

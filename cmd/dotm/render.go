@@ -21,6 +21,7 @@ type renderOpts struct {
 	notesUnsafe, quiet             bool
 	geoip                          []string
 	metricsFile                    string
+	refresh                        int
 	// betweenReads, if set, runs in each attempt to read the store after
 	// dotm::state was read and before the model is: tests change the
 	// store there, as a collect or a flush would.
@@ -41,6 +42,7 @@ not change since the last render are not laid out again (--cache).`,
 			fs.StringVar(&o.now, "now", "", "the time to render as (unix seconds or RFC 3339)")
 			fs.StringVar(&o.notes, "notes", "", "directory of Markdown notes: nodes/<node>.md, services/<process>.md")
 			fs.BoolVar(&o.notesUnsafe, "notes-unsafe", false, "pass raw HTML in notes through (trusted notes only)")
+			fs.IntVar(&o.refresh, "refresh", 0, "pages reload themselves every SECONDS (a meta refresh; 0: never)")
 			fs.StringVar(&o.layout, "layout", "embedded", "graph layout: embedded (built in), native (system Graphviz dot), auto")
 			fs.StringArrayVar(&o.geoip, "geoip", nil, "MaxMind/GeoLite2 City, Country or ASN database (.mmdb) for the Geo page and Internet labels (repeatable)")
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on success (for cron)")
@@ -82,6 +84,9 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) (err er
 	default:
 		return usagef(path, "--layout %q: want embedded, native or auto", o.layout)
 	}
+	if o.refresh < 0 {
+		return usagef(path, "--refresh %d: want a number of seconds, or 0 for none", o.refresh)
+	}
 	geo, err := analyze.OpenGeo(o.geoip)
 	if err != nil {
 		return err
@@ -104,7 +109,7 @@ func runRender(ctx context.Context, e *env, args []string, o renderOpts) (err er
 	}
 	start := time.Now()
 	l := &layout.Layouter{Engine: o.layout, CacheDir: o.cache, Warn: layoutWarn(e, "dotm render")}
-	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe}); err != nil {
+	if err := publishSite(ctx, e, m, o.out, l, render.SiteOptions{Templates: templates.FS, Notes: o.notes, NotesUnsafe: o.notesUnsafe, Refresh: o.refresh}); err != nil {
 		return err
 	}
 	rec.rendered(m)

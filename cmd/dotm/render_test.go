@@ -82,3 +82,25 @@ func TestHostileRenderFailureKeepsSite(t *testing.T) {
 		t.Errorf("temporary trees left behind: %v", leftovers)
 	}
 }
+
+// TestRenderRefresh: --refresh writes a meta refresh into every page, and
+// none by default; a negative one is a usage error naming the flag.
+func TestRenderRefresh(t *testing.T) {
+	dataDir, now := renderedFleet(t)
+	out := filepath.Join(t.TempDir(), "site")
+	runCLI(t, "render", "--out", out, "--now", now, "--data-dir", dataDir, "--cache", t.TempDir())
+	const meta = `<meta http-equiv="refresh" content="60">`
+	if idx, _ := os.ReadFile(filepath.Join(out, "index.html")); bytes.Contains(idx, []byte(`http-equiv="refresh"`)) {
+		t.Error("a meta refresh without --refresh")
+	}
+	runCLI(t, "render", "--out", out, "--now", now, "--data-dir", dataDir, "--cache", t.TempDir(), "--refresh", "60")
+	for _, page := range []string{"index.html", "nodes/db01.html", "settings.html"} {
+		if b, _ := os.ReadFile(filepath.Join(out, page)); !bytes.Contains(b, []byte(meta)) {
+			t.Errorf("%s lacks %s", page, meta)
+		}
+	}
+	code, _, stderr := runCLIAll("render", "--out", out, "--data-dir", dataDir, "--refresh", "-5")
+	if code == 0 || !strings.Contains(stderr, "--refresh") {
+		t.Errorf("--refresh -5: exit %d, %q; want a usage error naming --refresh", code, stderr)
+	}
+}

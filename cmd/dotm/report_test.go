@@ -173,7 +173,7 @@ func TestReportAfterAging(t *testing.T) {
 	files := readTree(t, site)
 	snap := string(files[fmt.Sprintf("history/%d.html", t0+historyAging)])
 	if !strings.Contains(snap, "-1 connection") ||
-		!strings.Contains(snap, `<td>vanished</td><td>web01</td><td>out</td><td>8080</td><td>`+dropped+`</td><td>nginx</td>`) {
+		!strings.Contains(snap, `<td>vanished</td><td><a href="../nodes/web01.html">web01</a></td><td>out</td><td>8080</td><td><a href="../nodes/`+dropped+`.html">`+dropped+`</a></td><td>nginx</td>`) {
 		t.Errorf("snapshot page lacks the vanished connection:\n%s", snap)
 	}
 	if hist := string(files["history.html"]); !strings.Contains(hist, "-1 connection") || !strings.Contains(hist, "first snapshot") {

@@ -124,7 +124,110 @@
     return collator.compare(a.text, b.text);
   }
 
+  // highlight makes pointing at (or focusing) a box of a graph emphasise
+  // it, its arrows and the boxes they join, fading the rest. Boxes have
+  // ids; each arrow's classes name its ends ("from-box-n3 to-box-n22").
+  function highlight(svg) {
+    function clear() {
+      svg.classList.remove('hl-on');
+      Array.prototype.forEach.call(svg.querySelectorAll('.hl, .hl-self'), function (el) {
+        el.classList.remove('hl', 'hl-self');
+      });
+    }
+    function show(box) {
+      clear();
+      svg.classList.add('hl-on');
+      box.classList.add('hl-self');
+      var id = box.id;
+      var arrows = svg.querySelectorAll('g.edge.from-' + CSS.escape(id) + ', g.edge.to-' + CSS.escape(id));
+      Array.prototype.forEach.call(arrows, function (edge) {
+        edge.classList.add('hl');
+        Array.prototype.forEach.call(edge.classList, function (c) {
+          var m = /^(?:from|to)-(.+)$/.exec(c);
+          if (m && m[1] !== id) {
+            var other = svg.querySelector('#' + CSS.escape(m[1]));
+            if (other) {
+              other.classList.add('hl');
+            }
+          }
+        });
+      });
+    }
+    Array.prototype.forEach.call(svg.querySelectorAll('g.node[id]'), function (box) {
+      box.addEventListener('mouseenter', function () { show(box); });
+      box.addEventListener('focusin', function () { show(box); });
+      box.addEventListener('mouseleave', clear);
+      box.addEventListener('focusout', clear);
+    });
+  }
+
+  // addSearch shows the navigation's search box: it finds nodes,
+  // services, processes, groups, IP addresses and ports in the index
+  // search-index.js sets (window.dotmSearch) and lists them as links.
+  function addSearch(form) {
+    var index = window.dotmSearch;
+    if (!Array.isArray(index)) {
+      return;
+    }
+    var root = form.getAttribute('data-root') || '';
+    var input = form.querySelector('input');
+    var list = form.querySelector('ul');
+    var texts = index.map(function (e) {
+      return (e.n + ' ' + (e.t || '')).toLowerCase();
+    });
+    form.hidden = false;
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var first = list.querySelector('a');
+      if (first) {
+        first.click();
+      }
+    });
+    input.addEventListener('input', function () {
+      var words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+      while (list.firstChild) {
+        list.removeChild(list.firstChild);
+      }
+      if (words.length === 0) {
+        list.hidden = true;
+        return;
+      }
+      var shown = 0;
+      var total = 0;
+      for (var i = 0; i < index.length; i++) {
+        var text = texts[i];
+        if (!words.every(function (w) { return text.indexOf(w) !== -1; })) {
+          continue;
+        }
+        total++;
+        if (shown === 20) {
+          continue;
+        }
+        shown++;
+        var li = document.createElement('li');
+        var a = document.createElement('a');
+        a.href = root + index[i].u;
+        a.textContent = index[i].n;
+        var kind = document.createElement('span');
+        kind.className = 'kind';
+        kind.textContent = index[i].k + (index[i].t ? ' · ' + index[i].t : '');
+        a.appendChild(kind);
+        li.appendChild(a);
+        list.appendChild(li);
+      }
+      if (total === 0 || total > shown) {
+        var more = document.createElement('li');
+        more.className = 'more';
+        more.textContent = total === 0 ? 'Nothing found' : (total - shown) + ' more: type more of the name';
+        list.appendChild(more);
+      }
+      list.hidden = false;
+    });
+  }
+
   function init() {
+    Array.prototype.forEach.call(document.querySelectorAll('.graph svg'), highlight);
+    Array.prototype.forEach.call(document.querySelectorAll('form.search'), addSearch);
     var filterable = document.querySelectorAll('table.filterable');
     Array.prototype.forEach.call(filterable, addFilter);
     Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), makeSortable);
