@@ -25,7 +25,7 @@ import (
 // node page, a name of the Hits column to its node page, point at a box
 // and see its neighbours highlighted, search for an IP address (with the
 // site opened from file://) and get its node. Screenshots are kept in
-// $TMPDIR/dotm-test-artifacts (the test logs where).
+// a directory of the run (artifactsDir; the test logs where).
 func TestSiteMapInBrowser(t *testing.T) {
 	chromium := redistest.Require(t, "chromium")
 	dataDir := t.TempDir()
@@ -35,8 +35,7 @@ func TestSiteMapInBrowser(t *testing.T) {
 	srv := httptest.NewServer(http.FileServer(http.Dir(out)))
 	defer srv.Close()
 	ctx, consoleProblems := startBrowser(t, chromium)
-	artifacts := filepath.Join(os.TempDir(), "dotm-test-artifacts")
-	_ = os.MkdirAll(artifacts, 0o755)
+	artifacts := artifactsDir(t)
 	shoot := func(name string) {
 		shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
@@ -199,7 +198,6 @@ func TestSiteMapInBrowser(t *testing.T) {
 	if problems := consoleProblems(); len(problems) > 0 {
 		t.Errorf("browser console: %v", problems)
 	}
-	t.Logf("screenshots in %s", artifacts)
 }
 
 // markBox marks the link of the first overview box whose tooltip t

@@ -22,7 +22,7 @@ import (
 // TestSiteInBrowser opens the rendered site in a real headless Chromium
 // (Debian's chromium) over HTTP: no console errors, the graph shows the
 // nodes, the table filter and sort work. Screenshots are kept in
-// $TMPDIR/dotm-test-artifacts.
+// a directory of the run (artifactsDir).
 func TestSiteInBrowser(t *testing.T) {
 	chromium := redistest.Require(t, "chromium")
 	dataDir := t.TempDir()
@@ -33,8 +33,7 @@ func TestSiteInBrowser(t *testing.T) {
 	defer srv.Close()
 
 	ctx, consoleProblems := startBrowser(t, chromium)
-	artifacts := filepath.Join(os.TempDir(), "dotm-test-artifacts")
-	_ = os.MkdirAll(artifacts, 0o755)
+	artifacts := artifactsDir(t)
 	shoot := func(name string) {
 		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
@@ -106,7 +105,6 @@ func TestSiteInBrowser(t *testing.T) {
 	if problems := consoleProblems(); len(problems) > 0 {
 		t.Errorf("browser console: %v", problems)
 	}
-	t.Logf("screenshots in %s", artifacts)
 }
 
 // startBrowser starts a headless Chromium (the flags this machine needs,
@@ -152,3 +150,22 @@ func startBrowser(t *testing.T, chromium string) (context.Context, func() []stri
 // visibleRows counts the body rows shown in the page's first filterable
 // table.
 const visibleRows = `Array.from(document.querySelector('table.filterable').tBodies[0].rows).filter(r => r.offsetParent !== null).length`
+
+// artifactsDir is where a browser test keeps its screenshots for a person
+// to look at: $DOTM_TEST_ARTIFACTS when set, else a new directory of this
+// run under $TMPDIR (never a fixed path: two runs at once keep their own).
+// It is kept after the test, and logged.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("DOTM_TEST_ARTIFACTS")
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "dotm-test-artifacts-"); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
