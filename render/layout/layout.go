@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,9 +111,17 @@ func (l *Layouter) LayoutAll(ctx context.Context, jobs map[string][]byte) (map[s
 	}
 	defer eng.close()
 	out := make(map[string][]byte, len(jobs))
+	workers := cmp.Or(max(l.Workers, 0), runtime.NumCPU())
+	if b, ok := eng.(batchEngine); ok {
+		if err := l.layoutBatches(ctx, b, c, jobs, out, workers); err != nil {
+			return nil, err
+		}
+		c.prune(time.Now())
+		return out, nil
+	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cmp.Or(max(l.Workers, 0), runtime.NumCPU()))
+	g.SetLimit(workers)
 	for _, name := range slices.Sorted(maps.Keys(jobs)) {
 		g.Go(func() error {
 			svg, err := l.layout(gctx, eng, c, jobs[name])
@@ -187,39 +194,3 @@ func (l *Layouter) engine(ctx context.Context, c *layoutCache) (engine, error) {
 	}
 	return nil, fmt.Errorf("unknown layout engine %q: use embedded, native or auto", l.Engine)
 }
-
-// nativeEngine runs the system's dot; the graph's layout attribute picks
-// the layout (dot honours it itself).
-type nativeEngine struct {
-	path, version string
-}
-
-// newNative asks dot for its version once, for the cache key: an upgraded
-// Graphviz lays everything out afresh.
-func newNative(ctx context.Context, path string) *nativeEngine {
-	out, _ := exec.CommandContext(ctx, path, "-V").CombinedOutput()
-	return &nativeEngine{path: path, version: strings.TrimSpace(string(out))}
-}
-
-// id names the engine and the output of dot -V.
-func (e *nativeEngine) id() string { return EngineNative + " " + e.version }
-
-// svg runs dot -Tsvg with the DOT on stdin, ended with ctx.
-func (e *nativeEngine) svg(ctx context.Context, dot []byte) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, e.path, "-Tsvg")
-	cmd.Stdin = bytes.NewReader(dot)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		msg := strings.TrimSpace(string(stderr.Bytes()[:min(stderr.Len(), maxStderr)]))
-		return nil, fmt.Errorf("%s -Tsvg: %w: %s", e.path, err, msg)
-	}
-	return stdout.Bytes(), nil
-}
-
-// close has nothing to free: each layout is its own process.
-func (e *nativeEngine) close() {}
