@@ -81,9 +81,17 @@ func TestSiteInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("table.sortable th"))); err != nil {
 		t.Fatal(err)
 	}
-	sorted, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("table.sortable th"), "aria-sort"))
-	if err != nil {
-		t.Fatal(err)
+	// The click event reaches the page after the input event returns: wait
+	// for its effect (the screenshot of a failed run showed it sorted).
+	var sorted chromedp.AttributeResult
+	for range 30 {
+		if sorted, err = chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("table.sortable th"), "aria-sort")); err != nil {
+			t.Fatal(err)
+		}
+		if sorted.Value != "" && sorted.Value != "none" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	shoot("node-db01.png")
 	if after == 0 || after >= before {
