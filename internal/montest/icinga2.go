@@ -366,6 +366,11 @@ func (i *Icinga2) waitReady(ctx context.Context) error {
 	err := i.poll(ctx, "the API", func(ctx context.Context) error {
 		var err error
 		start, err = i.programStart(ctx)
+		if err == nil && start == 0 {
+			// The API can answer before the application has noted its
+			// start; Livestatus then knows it, and they would not match.
+			err = errors.New("the API reports no program start yet")
+		}
 		return err
 	})
 	if err != nil {
