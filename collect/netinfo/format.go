@@ -57,9 +57,27 @@ func WriteAgent(w io.Writer, h *Host) error {
 // are not known and print as 0. Unlike netstat without -W, long IPv6
 // addresses are not truncated to fit the column; the column widens as
 // with -W. Program names are sanitised as described at WriteAgent.
+// Sockets of other network namespaces (Netns set) follow in one section
+// per namespace, titled as in an agent answer with the name only.
 func WriteNetstat(w io.Writer, sockets []Socket) error {
 	bw := bufio.NewWriter(w)
-	writeNetstat(bw, sockets)
+	writeNetstat(bw, hostSockets(sockets))
+	var names []string
+	byNs := map[string][]Socket{}
+	for _, s := range sockets {
+		if s.Netns == "" {
+			continue
+		}
+		if _, seen := byNs[s.Netns]; !seen {
+			names = append(names, s.Netns)
+		}
+		byNs[s.Netns] = append(byNs[s.Netns], s)
+	}
+	for _, name := range names {
+		fmt.Fprintf(bw, "%sname=%s)\n", netnsTitlePrefix, cleanNetnsName(name))
+		bw.WriteString(netstatHeader + "\n")
+		writeSocketLines(bw, byNs[name])
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write netstat table: %w", err)
 	}

@@ -62,6 +62,9 @@ func parseNetnsTitle(s string) (NetnsInfo, bool, error) {
 	var ns NetnsInfo
 	for _, kv := range strings.Fields(rest) {
 		k, v, _ := strings.Cut(kv, "=")
+		if v == "" {
+			continue // "name" or "name=" says nothing; "_" would be a name
+		}
 		var err error
 		switch k {
 		case "name":
