@@ -170,7 +170,7 @@ func parseNetstatSocket(proto, s string) (sock Socket, ok bool, err error) {
 	if !isStateName(state) {
 		return Socket{}, false, fmt.Errorf("bad state %s", quoteShort(state))
 	}
-	sock.State = state
+	sock.State = intern(state)
 	if sock.PID, sock.Program, err = parsePIDProgram(strings.TrimSpace(s)); err != nil {
 		return Socket{}, false, err
 	}

@@ -1,6 +1,9 @@
 package netinfo
 
-import "strings"
+import (
+	"strings"
+	"unique"
+)
 
 // CanonicalProcess turns a process name as a tool printed it into the
 // program's name as ss and /proc/<pid>/comm give it, so one process has
@@ -39,5 +42,15 @@ func CanonicalProcess(raw string) (name, title string) {
 	if name != raw {
 		title = raw
 	}
-	return name, title
+	return intern(name), intern(title)
+}
+
+// intern returns the one shared copy of s. A fleet's sockets repeat a few
+// program names and states thousands of times, and a name cut from its
+// input line would keep the whole line alive as long as the socket.
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
 }
