@@ -11,13 +11,16 @@ import (
 	"maps"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/yuin/goldmark"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lwindolf/dotm/analyze"
 	"github.com/lwindolf/dotm/internal/timefmt"
@@ -236,7 +239,9 @@ type builder struct {
 	f    *analyze.Findings // for the overview and the findings pages
 	// groupList are the global graph's groups, computed once.
 	groupList []Group
-	nav       []navItem // sitePages
+	nav       []navItem  // sitePages
+	tmu       sync.Mutex // guards page
+	wmu       sync.Mutex // serialises w.Write
 }
 
 // newPage starts the view of a page at path (e.g. "nodes/x.html").
@@ -256,7 +261,8 @@ func (b *builder) asOf() string {
 	return timefmt.Stamp(b.m.State.LastUpdated)
 }
 
-// render executes the page template name with data into path.
+// render executes the page template name with data into path. Pages may
+// be rendered at once (eachPage); their files are written one at a time.
 func (b *builder) render(path, name string, data any) error {
 	t, err := b.pageTemplate(name)
 	if err != nil {
@@ -266,12 +272,29 @@ func (b *builder) render(path, name string, data any) error {
 	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
 		return fmt.Errorf("render %s: %w", path, err)
 	}
-	return b.w.Write(path, inertText(buf.Bytes()))
+	out := inertText(buf.Bytes())
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
+	return b.w.Write(path, out)
+}
+
+// eachPage calls page for every item, on all cores: the pages of a kind
+// (a node's, a process's, a group's) share nothing but the model, which
+// they only read. It returns the first error.
+func eachPage[T any](items []T, page func(T) error) error {
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, it := range items {
+		g.Go(func() error { return page(it) })
+	}
+	return g.Wait()
 }
 
 // pageTemplate is the base template with page kind name's content,
 // parsed on first use.
 func (b *builder) pageTemplate(name string) (*template.Template, error) {
+	b.tmu.Lock()
+	defer b.tmu.Unlock()
 	if t := b.page[name]; t != nil {
 		return t, nil
 	}
@@ -384,16 +407,13 @@ func (b *builder) nodes(pg sitePage) error {
 	if err := b.plain(pg); err != nil {
 		return err
 	}
-	for _, n := range b.m.Nodes {
+	return eachPage(b.m.Nodes, func(n *analyze.Node) error {
 		path := NodePath(n.Name)
 		p := &nodePage{page: b.newPage(path+".html", n.Name), N: n, Slug: site.Slug(n.Name)}
 		p.Graph = b.inlineSVG(path)
 		p.Note = b.note("nodes", n.Name)
-		if err := b.render(path+".html", "node", p); err != nil {
-			return err
-		}
-	}
-	return nil
+		return b.render(path+".html", "node", p)
+	})
 }
 
 type groupPage struct {
@@ -402,15 +422,12 @@ type groupPage struct {
 }
 
 func (b *builder) groups() error {
-	for _, g := range b.groupList {
+	return eachPage(b.groupList, func(g Group) error {
 		path := GroupPath(g.Key)
 		p := &groupPage{page: b.newPage(path+".html", fmt.Sprintf("Group %s (%d nodes)", g.Key, len(g.Members))), G: g}
 		p.Graph = b.inlineSVG(path)
-		if err := b.render(path+".html", "group", p); err != nil {
-			return err
-		}
-	}
-	return nil
+		return b.render(path+".html", "group", p)
+	})
 }
 
 type processPage struct {
@@ -424,15 +441,12 @@ func (b *builder) services(pg sitePage) error {
 	if err := b.render(pg.path, pg.tmpl, p); err != nil {
 		return err
 	}
-	for _, pr := range b.m.Processes {
+	return eachPage(b.m.Processes, func(pr *analyze.Process) error {
 		path := ProcessPath(pr.Name)
 		pp := &processPage{page: b.newPage(path+".html", "Service "+cmp.Or(pr.Name, "(unknown process)")), P: pr}
 		pp.Note = b.note("services", pr.Name)
-		if err := b.render(path+".html", "process", pp); err != nil {
-			return err
-		}
-	}
-	return nil
+		return b.render(path+".html", "process", pp)
+	})
 }
 
 // note renders notes/<kind>/<name>.md, if there is one (see readNote).
