@@ -33,6 +33,9 @@ type env struct {
 	redisURL string
 	dataDir  string
 	lockWait time.Duration
+	// cpuProfile and memProfile are files for pprof profiles of the
+	// command (--cpu-profile, --mem-profile); empty: none.
+	cpuProfile, memProfile string
 }
 
 // runFunc runs a command with the arguments left after its flags.
@@ -108,6 +111,8 @@ func (e *env) globalFlags(path string) *pflag.FlagSet {
 		lw = store.DefaultLockWait
 	}
 	fs.DurationVar(&e.lockWait, "lock-wait", lw, "how long to wait while another dotm process holds the embedded store, or renders into the same --out")
+	fs.StringVar(&e.cpuProfile, "cpu-profile", e.cpuProfile, "write a CPU profile of the command to this file, for go tool pprof")
+	fs.StringVar(&e.memProfile, "mem-profile", e.memProfile, "write a heap profile (allocations and what is live at the end) to this file, for go tool pprof")
 	return fs
 }
 
@@ -138,7 +143,7 @@ func execute(ctx context.Context, e *env, cmd *command, path string, args []stri
 		return printVersion(e)
 	}
 	if cmd.subs == nil {
-		return runIt(ctx, e, fs.Args())
+		return e.profiled(func() error { return runIt(ctx, e, fs.Args()) })
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
